@@ -1,0 +1,1 @@
+"""contiflow engine: all behaviour, no Flask.  Start with ``engine.api.Engine``."""

@@ -1,0 +1,127 @@
+"""``Engine``: the one object the CLI, the web app and the tests use.
+
+It wires configuration, database, clock, sandbox limits and the service registry, and
+exposes every command and query with our own view types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from engine import sandbox
+from engine.clock import Clock, SystemClock
+from engine.config import Config, load_config
+from engine.definitions import known_keys, latest_definition, list_definitions, store_deployment
+from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
+from engine.importer import parse_deployment
+from engine.runtime import queries
+from engine.runtime.commands import InstanceCommands
+from engine.services import ServiceRegistry, default_registry
+from engine.store.database import create_schema, make_engine, session_factory
+from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskView
+
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
+
+
+class Engine:
+    def __init__(self, config: Config | None = None, *, clock: Clock | None = None,
+                 services: ServiceRegistry | None = None, create: bool = True):
+        self.config = config or load_config()
+        self.clock = clock or SystemClock()
+        self.services = services or default_registry()
+        self.db = make_engine(self.config.database_url)
+        if create:
+            create_schema(self.db)
+        self.sessions = session_factory(self.db)
+        self.commands = InstanceCommands(self.sessions, self.clock, self.services,
+                                         sandbox.Limits(seconds=self.config.script_time_limit))
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # -- definitions -------------------------------------------------------------------
+    def import_files(self, files: list[tuple[str, bytes]]) -> list[ImportedProcess]:
+        """Import one deployment (all files together: call activities, DMN): all or nothing."""
+        too_big = [ImportProblem(name, f"file is {len(data)} bytes; the limit is "
+                                       f"{self.config.max_model_bytes} (CONTIFLOW_MAX_MODEL_BYTES)")
+                   for name, data in files if len(data) > self.config.max_model_bytes]
+        if too_big:
+            raise ImportRejected(too_big)
+        with self.sessions() as session:
+            existing = known_keys(session)
+        deployment = parse_deployment(files, known_process_ids=existing)
+        with self.sessions.begin() as session:
+            return store_deployment(session, deployment, self.clock.now(), self.services)
+
+    def import_paths(self, paths: Iterable[str | Path]) -> list[ImportedProcess]:
+        return self.import_files(read_model_files(paths))
+
+    def definitions(self, all_versions: bool = False) -> list[DefinitionView]:
+        with self.sessions() as session:
+            return list_definitions(session, all_versions)
+
+    # -- instances ---------------------------------------------------------------------
+    def start(self, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
+              speed: float | None = None, actor: str | None = None, drill: bool = False) -> str:
+        if data is not None and not isinstance(data, dict):
+            raise InvalidInput("start data must be a JSON object")
+        with self.sessions() as session:
+            definition = latest_definition(session, key)
+        if definition is None:
+            raise NotFound(f"no definition with key '{key}' (see `contiflow definitions`)")
+        return self.commands.start(definition, dict(data or {}), business_key, speed, actor, drill)
+
+    def complete(self, task_id: str, data: dict[str, Any] | None = None, *, actor: str | None = None) -> str:
+        if data is not None and not isinstance(data, dict):
+            raise InvalidInput("task data must be a JSON object")
+        return self.commands.complete(task_id, dict(data or {}), actor)
+
+    def cancel(self, instance_id: str, *, actor: str | None = None) -> None:
+        self.commands.cancel(instance_id, actor)
+
+    def retry(self, instance_id: str, data: dict[str, Any] | None = None, *, actor: str | None = None) -> list[str]:
+        return self.commands.retry(instance_id, dict(data or {}), actor)
+
+    def fire_due_timers(self) -> int:
+        """Run every instance with a timer due now (``contiflow worker --once``); returns how many."""
+        count = 0
+        for instance_id in self.commands.due_instances():
+            self.commands.fire_due(instance_id)
+            count += 1
+        return count
+
+    # -- queries -----------------------------------------------------------------------
+    def tasks(self, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:
+        with self.sessions() as session:
+            return queries.list_tasks(session, instance_id, role)
+
+    def task(self, task_id: str) -> TaskView:
+        with self.sessions() as session:
+            return queries.get_task(session, task_id)
+
+    def instances(self, status: str | None = None, key: str | None = None) -> list[InstanceView]:
+        with self.sessions() as session:
+            return queries.list_instances(session, status, key)
+
+    def show(self, instance_id: str) -> InstanceView:
+        with self.sessions() as session:
+            return queries.show_instance(session, instance_id)
+
+
+def read_model_files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:
+    """Files as given, folders expanded to their BPMN/DMN files (sorted, so results are stable)."""
+    files: list[tuple[str, bytes]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(MODEL_SUFFIXES))
+            files.extend((str(p), p.read_bytes()) for p in found)
+        elif path.is_file():
+            files.append((str(path), path.read_bytes()))
+        else:
+            raise InvalidInput(f"{path}: no such file or folder")
+    if not files:
+        raise InvalidInput("no BPMN or DMN files found in " + ", ".join(str(p) for p in paths))
+    return files

@@ -1,0 +1,155 @@
+"""One function per CLI command; each returns the process exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from engine.api import Engine, read_model_files
+from engine.cli.output import emit_json, fail, instance_text, task_line
+from engine.clock import isoformat
+from engine.errors import ImportRejected
+
+
+def _import(engine: Engine, args: argparse.Namespace) -> int:
+    files = read_model_files(args.paths)
+    groups = [[f] for f in files] if args.each else [files]
+    imported, rejected = [], []
+    for group in groups:
+        try:
+            imported.extend(p.to_json() for p in engine.import_files(group))
+        except ImportRejected as exc:
+            bad = {p.file for p in exc.problems}
+            rejected.extend({"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
+                            for p in exc.problems)
+            rejected.extend({"file": name, "line": None, "element_id": None,
+                             "message": "not imported: another file of this deployment was rejected"}
+                            for name, _ in group if name not in bad)
+    if args.json:
+        emit_json({"imported": imported, "rejected": rejected})
+    else:
+        for item in imported:
+            kind = "executable" if item["executable"] else "model-only"
+            note = "" if item["new_version"] else " (unchanged)"
+            print(f"imported {item['file']}: {item['key']} v{item['version']} {kind}{note}")
+            for warning in item["warnings"]:
+                print(f"  warning: {warning}")
+        for item in rejected:
+            where = item["file"] + (f":{item['line']}" if item["line"] else "")
+            elem = f" [{item['element_id']}]" if item["element_id"] else ""
+            print(f"rejected {where}{elem}: {item['message']}", file=sys.stderr)
+    return 1 if rejected else 0
+
+
+def _definitions(engine: Engine, args: argparse.Namespace) -> int:
+    views = engine.definitions(all_versions=args.all_versions)
+    if args.json:
+        emit_json([v.to_json() for v in views])
+    else:
+        for v in views:
+            kind = "executable" if v.executable else "model-only"
+            print(f"{v.key}  v{v.version}  {kind}  {v.name}")
+    return 0
+
+
+def _instances(engine: Engine, args: argparse.Namespace) -> int:
+    views = engine.instances(status=args.status, key=args.key)
+    if args.json:
+        emit_json([v.summary_json() for v in views])
+    else:
+        for v in views:
+            print(f"{v.instance_id}  {v.key} v{v.version}  {v.status}  started {isoformat(v.started_at)}"
+                  + (f"  business_key={v.business_key}" if v.business_key else ""))
+    return 0
+
+
+def _show(engine: Engine, args: argparse.Namespace) -> int:
+    view = engine.show(args.instance_id)
+    if args.json:
+        emit_json(view.to_json())
+    else:
+        print(instance_text(view))
+    return 0
+
+
+def _start(engine: Engine, args: argparse.Namespace) -> int:
+    instance_id = engine.start(args.key, args.data, business_key=args.business_key, speed=args.speed)
+    if args.json:
+        view = engine.show(instance_id)
+        emit_json({"instance_id": instance_id, "status": view.status})
+    else:
+        print(instance_id)
+    return 0
+
+
+def _tasks(engine: Engine, args: argparse.Namespace) -> int:
+    views = engine.tasks(instance_id=args.instance, role=args.role)
+    if args.json:
+        emit_json([t.to_json() for t in views])
+    else:
+        for t in views:
+            print(task_line(t))
+    return 0
+
+
+def _complete(engine: Engine, args: argparse.Namespace) -> int:
+    instance_id = engine.complete(args.task_id, args.data, actor=args.actor)
+    view = engine.show(instance_id)
+    if args.json:
+        emit_json({"task_id": args.task_id, "instance_id": instance_id, "status": view.status,
+                   "tasks": [t.to_json() for t in view.tasks]})
+    else:
+        print(f"completed {args.task_id}; instance {instance_id} is {view.status}")
+    return 0
+
+
+def _cancel(engine: Engine, args: argparse.Namespace) -> int:
+    engine.cancel(args.instance_id, actor=args.actor)
+    if args.json:
+        emit_json({"instance_id": args.instance_id, "status": "cancelled"})
+    else:
+        print(f"cancelled {args.instance_id}")
+    return 0
+
+
+def _retry(engine: Engine, args: argparse.Namespace) -> int:
+    retried = engine.retry(args.instance_id, args.data, actor=args.actor)
+    view = engine.show(args.instance_id)
+    if args.json:
+        emit_json({"instance_id": args.instance_id, "retried": retried, "status": view.status})
+    else:
+        print(f"retried {', '.join(retried) or 'nothing'}; instance {args.instance_id} is {view.status}")
+    return 0 if view.status != "incident" else fail(
+        f"instance {args.instance_id} is still in incident: "
+        + (view.incidents[-1].message if view.incidents else "see `contiflow show`"))
+
+
+def _worker(engine: Engine, args: argparse.Namespace) -> int:
+    if args.once:
+        fired = engine.fire_due_timers()
+        if args.json:
+            emit_json({"instances_run": fired})
+        else:
+            print(f"ran {fired} instance(s) with due timers")
+        return 0
+    print("contiflow worker: firing due timers (Ctrl-C to stop)", file=sys.stderr)
+    while True:
+        engine.fire_due_timers()
+        time.sleep(args.interval)
+
+
+COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
+    "import": _import, "definitions": _definitions, "instances": _instances, "show": _show,
+    "start": _start, "tasks": _tasks, "complete": _complete, "cancel": _cancel, "retry": _retry,
+    "worker": _worker,
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    engine = Engine()
+    try:
+        return COMMANDS[args.command](engine, args)
+    finally:
+        engine.close()

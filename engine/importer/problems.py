@@ -1,0 +1,44 @@
+"""Collects problems and warnings while one deployment is imported.
+
+Every step appends here instead of raising, so a rejection lists *all* problems at once,
+each located by file, line (lxml ``sourceline``) and element id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import ImportProblem
+
+
+def line_of(element: Any) -> int | None:
+    """The source line of an lxml element, when lxml knows it."""
+    line = getattr(element, "sourceline", None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+@dataclass
+class Report:
+    """Problems (the deployment is rejected) and warnings (it imports) for one file."""
+
+    file: str
+    problems: list[ImportProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def problem(self, message: str, element: Any = None, *, element_id: str | None = None,
+                line: int | None = None) -> None:
+        if element is not None:
+            element_id = element_id or element.get("id")
+            line = line or line_of(element)
+        self.problems.append(ImportProblem(self.file, message, line, element_id))
+
+    def warn(self, message: str, element: Any = None) -> None:
+        where = self.file
+        if element is not None:
+            line = line_of(element)
+            if line:
+                where += f":{line}"
+            if element.get("id"):
+                where += f" [{element.get('id')}]"
+        self.warnings.append(f"{where}: {message}")

@@ -1,0 +1,1 @@
+"""Commands on instances (start, complete, cancel, retry, fire timers) and their projections."""

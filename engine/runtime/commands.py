@@ -1,0 +1,224 @@
+"""Commands on instances, each one transaction: lock, load, act, run engine steps, save,
+rewrite projections, commit.  Two responders racing for a task: one wins, one gets Conflict."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import sandbox
+from engine.clock import Clock, ScaledClock, isoformat
+from engine.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from engine.runtime import projections
+from engine.services import ServiceCall, ServiceRegistry
+from engine.spiff import serializer
+from engine.spiff import workflow_ops as ops
+from engine.spiff.script_engine import SandboxScriptEngine
+from engine.spiff.timer_bridge import clock_in_effect
+from engine.store.models import AuditEventRow, DefinitionRow, HumanTaskRow, InstanceRow, TimerRow
+
+Action = Callable[[Any, "CommandContext"], None]
+
+
+@dataclass
+class CommandContext:
+    """What one command knows while SpiffWorkflow runs: who acts, and what services recorded."""
+
+    instance_id: str
+    actor: str | None
+    drill: bool
+    clock: Clock
+    registry: ServiceRegistry
+    records: list[tuple[str, str | None, str | None, dict[str, Any]]] = field(default_factory=list)
+    completed_by_actor: set[str] = field(default_factory=set)
+    cancelled: bool = False
+
+    def call_service(self, task: Any, name: str, params: dict[str, Any]) -> Any:
+        call = ServiceCall(service=name, params=params, instance_id=self.instance_id,
+                           task_id=str(task.id), bpmn_id=ops.bpmn_id(task), attempt=1,
+                           at=self.clock.now(), drill=self.drill)
+        try:
+            return self.registry.call(call)
+        finally:
+            for kind, detail in call.records:
+                self.records.append((kind, call.bpmn_id, call.task_id, detail))
+
+
+class InstanceCommands:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, registry: ServiceRegistry,
+                 limits: sandbox.Limits):
+        self.sessions, self.clock, self.registry, self.limits = sessions, clock, registry, limits
+
+    # -- clocks ------------------------------------------------------------------------
+    def instance_clock(self, row: InstanceRow) -> Clock:
+        if row.speed and row.wall_anchor is not None:
+            return ScaledClock(row.speed, row.started_at, row.wall_anchor, base=self.clock)
+        return self.clock
+
+    def _to_wall(self, clock: Clock) -> Callable[[datetime], datetime]:
+        if isinstance(clock, ScaledClock):
+            return clock.to_wall
+        return lambda moment: moment
+
+    def _script_engine(self, ctx: CommandContext) -> SandboxScriptEngine:
+        return SandboxScriptEngine(ctx.call_service, self.limits)
+
+    # -- commands ----------------------------------------------------------------------
+    def start(self, definition: DefinitionRow, data: dict[str, Any], business_key: str | None,
+              speed: float | None, actor: str | None, drill: bool = False) -> str:
+        if not definition.executable or not definition.spec:
+            raise InvalidTransition(f"definition '{definition.key}' v{definition.version} is model-only "
+                                    f"(not executable): it can be viewed and analysed, not started")
+        if speed is not None and speed <= 0:
+            raise InvalidInput("--speed must be a positive number")
+        instance_id = uuid.uuid4().hex
+        now = self.clock.now()
+        row = InstanceRow(id=instance_id, definition_id=definition.id, business_key=business_key,
+                          status="running", state="{}", lock_version=0, started_at=now,
+                          speed=speed, wall_anchor=now if speed else None, drill=drill, updated_at=now)
+        with self.sessions.begin() as session:
+            session.add(row)
+            clock = self.instance_clock(row)
+            ctx = CommandContext(instance_id, actor, drill, clock, self.registry)
+            with clock_in_effect(clock):
+                wf = serializer.new_workflow(definition.id, definition.spec, self._script_engine(ctx))
+                start_task = wf.get_tasks(state=ops.READY)
+                for task in start_task:
+                    task.data.update(data)
+                before: dict[str, tuple[int, str]] = {}
+                failure = ops.advance(wf)
+            audit = projections.AuditWriter(session, instance_id, clock.now, self.clock.now, actor)
+            audit.add("instance_started", key=definition.key, version=definition.version,
+                      business_key=business_key, data=data, speed=speed, drill=drill)
+            self._save(session, row, definition, wf, before, ctx, failure, clock, audit, initial=True)
+        return instance_id
+
+    def complete(self, task_id: str, data: dict[str, Any], actor: str | None) -> str:
+        with self.sessions() as session:
+            task_row = session.get(HumanTaskRow, task_id)
+            instance_id = task_row.instance_id if task_row else None
+        if instance_id is None:
+            raise self._missing_task(task_id)
+
+        def act(wf: Any, ctx: CommandContext) -> None:
+            task = ops.find_task(wf, task_id)
+            if not ops.is_ready_human(task):
+                raise Conflict(f"task {task_id} was already completed or is no longer ready")
+            ops.complete_task(wf, task_id, data)
+            ctx.completed_by_actor.add(task_id)
+        self._run(instance_id, actor, act, expect_task=task_id)
+        return instance_id
+
+    def cancel(self, instance_id: str, actor: str | None) -> None:
+        def act(wf: Any, ctx: CommandContext) -> None:
+            ops.cancel(wf)
+            ctx.cancelled = True
+        self._run(instance_id, actor, act, allowed=("running", "incident"))
+
+    def retry(self, instance_id: str, data: dict[str, Any], actor: str | None) -> list[str]:
+        retried: list[str] = []
+
+        def act(wf: Any, ctx: CommandContext) -> None:
+            retried.extend(ops.reset_for_retry(wf, data))
+        self._run(instance_id, actor, act, allowed=("incident",), audit_kind="instance_retried",
+                  audit_detail={"data": data})
+        return retried
+
+    def fire_due(self, instance_id: str) -> None:
+        """Run an instance whose timers are due (worker).  Nothing to do is not an error."""
+        self._run(instance_id, None, lambda wf, ctx: None, allowed=("running",))
+
+    def due_instances(self, limit: int = 1000) -> list[str]:
+        with self.sessions() as session:
+            rows = session.execute(
+                select(TimerRow.instance_id).where(TimerRow.wake_at <= self.clock.now())
+                .order_by(TimerRow.wake_at).limit(limit)).scalars().all()
+        return list(dict.fromkeys(rows))
+
+    # -- the transaction -----------------------------------------------------------------
+    def _run(self, instance_id: str, actor: str | None, action: Action,
+             allowed: tuple[str, ...] = ("running",), expect_task: str | None = None,
+             audit_kind: str | None = None, audit_detail: dict[str, Any] | None = None) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(InstanceRow, instance_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"no instance '{instance_id}'")
+            if row.status not in allowed:
+                if expect_task:
+                    raise Conflict(f"task {expect_task} can no longer be completed: instance is {row.status}")
+                raise InvalidTransition(f"instance {instance_id} is {row.status}; "
+                                        f"this needs it to be {' or '.join(allowed)}")
+            definition = session.get(DefinitionRow, row.definition_id)
+            assert definition is not None and definition.spec is not None
+            clock = self.instance_clock(row)
+            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry)
+            with clock_in_effect(clock):
+                wf = serializer.restore_workflow(definition.id, definition.spec, json.loads(row.state),
+                                                 self._script_engine(ctx))
+                before = ops.snapshot(wf)
+                action(wf, ctx)
+                failure = ops.advance(wf)
+            audit = projections.AuditWriter(session, instance_id, clock.now, self.clock.now, actor)
+            if audit_kind:
+                audit.add(audit_kind, **(audit_detail or {}))
+            self._save(session, row, definition, wf, before, ctx, failure, clock, audit)
+
+    def _save(self, session: Session, row: InstanceRow, definition: DefinitionRow, wf: Any,
+              before: dict[str, tuple[int, str]], ctx: CommandContext, failure: ops.Failure | None,
+              clock: Clock, audit: projections.AuditWriter, initial: bool = False) -> None:
+        now = clock.now()
+        status = self._status(wf, ctx, failure)
+        state = json.dumps(serializer.workflow_state(wf), default=str)
+        values = {"state": state, "status": status, "lock_version": row.lock_version + 1,
+                  "updated_at": self.clock.now(),
+                  "ended_at": now if status in ("completed", "cancelled") else None}
+        if initial:
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.flush()
+        else:
+            result = session.execute(update(InstanceRow).where(
+                InstanceRow.id == row.id, InstanceRow.lock_version == row.lock_version).values(**values))
+            if result.rowcount != 1:
+                raise Conflict(f"instance {row.id} was changed by someone else; reload and try again")
+            session.expire(row)
+            row = session.get(InstanceRow, row.id)
+        projections.audit_changes(audit, before, ops.snapshot(wf), definition.tasks, ctx.completed_by_actor)
+        for kind, bpmn_id, task_id, detail in ctx.records:
+            audit.add(kind, bpmn_id=bpmn_id, task_id=task_id, actor="engine", **detail)
+        live = status in ("running", "incident")
+        timers = ops.pending_timers(wf) if live else []
+        projections.rewrite_human_tasks(session, row, definition, ops.ready_human_tasks(wf) if live else [],
+                                        timers, now)
+        projections.rewrite_timers(session, row, timers, self._to_wall(clock))
+        if failure is not None:
+            projections.record_incident(session, row, failure, now, audit)
+        elif status != "incident":
+            projections.resolve_incidents(session, row, now, audit)
+        if status in ("completed", "cancelled"):
+            audit.add(f"instance_{status}", data=ops.final_data(wf) if status == "completed" else {})
+
+    @staticmethod
+    def _status(wf: Any, ctx: CommandContext, failure: ops.Failure | None) -> str:
+        if ctx.cancelled:
+            return "cancelled"
+        if failure is not None or ops.errored_tasks(wf):
+            return "incident"
+        return "completed" if ops.is_completed(wf) else "running"
+
+    def _missing_task(self, task_id: str) -> Exception:
+        with self.sessions() as session:
+            done = session.scalars(select(AuditEventRow).where(
+                AuditEventRow.task_id == task_id, AuditEventRow.kind == "task_completed")
+                .order_by(AuditEventRow.id.desc()).limit(1)).first()
+        if done is not None:
+            who = f" by {done.actor}" if done.actor and done.actor != "engine" else ""
+            return Conflict(f"task {task_id} was already completed{who} at {isoformat(done.at)}")
+        return NotFound(f"no open task '{task_id}'")

@@ -1,0 +1,74 @@
+"""Read side: tasks, instances and the incident timeline, from projections and the audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.store.models import (
+    AuditEventRow, DefinitionRow, HumanTaskRow, IncidentRow, InstanceRow, TimerRow,
+)
+from engine.views import IncidentView, InstanceView, TaskView, TimelineEvent, TimerView
+
+
+def task_view(row: HumanTaskRow) -> TaskView:
+    return TaskView(row.id, row.instance_id, row.bpmn_id, row.name, row.role, row.due_at,
+                    list(row.form or []), row.ready_at, row.claimed_by)
+
+
+def list_tasks(session: Session, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:
+    query = select(HumanTaskRow)
+    if instance_id:
+        query = query.where(HumanTaskRow.instance_id == instance_id)
+    if role:
+        query = query.where(HumanTaskRow.role == role)
+    rows = session.scalars(query.order_by(HumanTaskRow.due_at.is_(None), HumanTaskRow.due_at,
+                                          HumanTaskRow.ready_at, HumanTaskRow.id))
+    return [task_view(r) for r in rows]
+
+
+def get_task(session: Session, task_id: str) -> TaskView:
+    row = session.get(HumanTaskRow, task_id)
+    if row is None:
+        raise NotFound(f"no open task '{task_id}'")
+    return task_view(row)
+
+
+def _summary(row: InstanceRow, definition: DefinitionRow) -> InstanceView:
+    return InstanceView(row.id, definition.key, definition.version, row.status, row.business_key,
+                        row.started_at, row.ended_at, row.speed)
+
+
+def list_instances(session: Session, status: str | None = None, key: str | None = None,
+                   limit: int = 500) -> list[InstanceView]:
+    query = select(InstanceRow, DefinitionRow).join(DefinitionRow, InstanceRow.definition_id == DefinitionRow.id)
+    if status:
+        query = query.where(InstanceRow.status == status)
+    if key:
+        query = query.where(DefinitionRow.key == key)
+    rows = session.execute(query.order_by(InstanceRow.started_at.desc()).limit(limit)).all()
+    return [_summary(i, d) for i, d in rows]
+
+
+def show_instance(session: Session, instance_id: str) -> InstanceView:
+    row = session.get(InstanceRow, instance_id)
+    if row is None:
+        raise NotFound(f"no instance '{instance_id}'")
+    definition = session.get(DefinitionRow, row.definition_id)
+    assert definition is not None
+    events = session.scalars(select(AuditEventRow).where(AuditEventRow.instance_id == instance_id)
+                             .order_by(AuditEventRow.id))
+    timeline = [TimelineEvent(e.at, e.wall_at, (e.at - row.started_at).total_seconds(), e.kind, e.actor,
+                              e.bpmn_id, dict(e.detail or {})) for e in events]
+    tasks = list_tasks(session, instance_id=instance_id)
+    incidents = [IncidentView(i.id, i.task_id, i.bpmn_id, i.message, i.line, i.created_at, i.resolved_at)
+                 for i in session.scalars(select(IncidentRow).where(IncidentRow.instance_id == instance_id)
+                                          .order_by(IncidentRow.id))]
+    timers = [TimerView(t.bpmn_id, t.kind, t.due_at)
+              for t in session.scalars(select(TimerRow).where(TimerRow.instance_id == instance_id)
+                                       .order_by(TimerRow.due_at))]
+    view = _summary(row, definition)
+    final = next((e.detail.get("data") for e in reversed(timeline) if e.kind == "instance_completed"), None)
+    return InstanceView(view.instance_id, view.key, view.version, view.status, view.business_key,
+                        view.started_at, view.ended_at, view.speed, timeline, tasks, incidents, timers, final)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models and sessions (SQLite by default, PostgreSQL in production)."""

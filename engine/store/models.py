@@ -1,0 +1,145 @@
+"""Tables.  Definitions and instance states are the truth; the rest are projections
+(human tasks, timers, incidents) rewritten after every command, plus the append-only audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from engine.clock import as_utc
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out, on SQLite (which has no zones) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class SourceFileRow(Base):
+    __tablename__ = "source_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    dialect: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DefinitionRow(Base):
+    """One version of one process key; its spec is stored once, here."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    executable: Mapped[bool] = mapped_column(Boolean)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    tasks: Mapped[dict[str, Any]] = mapped_column(JSON)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON)
+    warnings: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class InstanceRow(Base):
+    __tablename__ = "instances"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)   # running|completed|incident|cancelled
+    state: Mapped[str] = mapped_column(Text)                        # JSON of the Spiff workflow, no spec
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)   # optimistic lock for SQLite
+    started_at: Mapped[datetime]                                    # virtual (instance clock)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    speed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    wall_anchor: Mapped[datetime | None] = mapped_column(nullable=True)  # base clock at start
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class HumanTaskRow(Base):
+    """Projection: a ready manual/user task, with its role, form and due time."""
+
+    __tablename__ = "human_tasks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)   # SpiffWorkflow task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str | None] = mapped_column(String(255), index=True, nullable=True)
+    form: Mapped[list[Any]] = mapped_column(JSON)
+    ready_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class TimerRow(Base):
+    """Projection: a pending timer; ``wake_at`` is on the engine clock, ``due_at`` on the
+    instance's (possibly scaled) clock."""
+
+    __tablename__ = "timers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)   # SpiffWorkflow task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime]
+    wake_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AuditEventRow(Base):
+    """Append-only: who did what, when (the incident log of ISO 22301 8.4.3)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_instance_seq", "instance_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    at: Mapped[datetime]                 # instance (virtual) time
+    wall_at: Mapped[datetime]            # engine clock
+    actor: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    bpmn_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
