@@ -15,7 +15,7 @@ from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition, list_definitions, store_deployment
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
-from engine.importer import parse_deployment
+import engine.importer as importer
 from engine.runtime import queries
 from engine.runtime.commands import InstanceCommands
 from engine.services import ServiceRegistry, default_registry
@@ -51,7 +51,7 @@ class Engine:
             raise ImportRejected(too_big)
         with self.sessions() as session:
             existing = known_keys(session)
-        deployment = parse_deployment(files, known_process_ids=existing)
+        deployment = importer.parse_deployment(files, known_process_ids=existing)
         with self.sessions.begin() as session:
             return store_deployment(session, deployment, self.clock.now(), self.services)
 

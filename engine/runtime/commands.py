@@ -39,6 +39,7 @@ class CommandContext:
     records: list[tuple[str, str | None, str | None, dict[str, Any]]] = field(default_factory=list)
     completed_by_actor: set[str] = field(default_factory=set)
     cancelled: bool = False
+    timers_before: list[ops.PendingTimer] = field(default_factory=list)
 
     def call_service(self, task: Any, name: str, params: dict[str, Any]) -> Any:
         call = ServiceCall(service=name, params=params, instance_id=self.instance_id,
@@ -93,7 +94,7 @@ class InstanceCommands:
                 for task in start_task:
                     task.data.update(data)
                 before: dict[str, tuple[int, str]] = {}
-                failure = ops.advance(wf)
+                failure = ops.advance(wf, clock)
             audit = projections.AuditWriter(session, instance_id, clock.now, self.clock.now, actor)
             audit.add("instance_started", key=definition.key, version=definition.version,
                       business_key=business_key, data=data, speed=speed, drill=drill)
@@ -163,8 +164,9 @@ class InstanceCommands:
                 wf = serializer.restore_workflow(definition.id, definition.spec, json.loads(row.state),
                                                  self._script_engine(ctx))
                 before = ops.snapshot(wf)
+                ctx.timers_before = ops.pending_timers(wf)
                 action(wf, ctx)
-                failure = ops.advance(wf)
+                failure = ops.advance(wf, clock)
             audit = projections.AuditWriter(session, instance_id, clock.now, self.clock.now, actor)
             if audit_kind:
                 audit.add(audit_kind, **(audit_detail or {}))
@@ -190,7 +192,9 @@ class InstanceCommands:
                 raise Conflict(f"instance {row.id} was changed by someone else; reload and try again")
             session.expire(row)
             row = session.get(InstanceRow, row.id)
-        projections.audit_changes(audit, before, ops.snapshot(wf), definition.tasks, ctx.completed_by_actor)
+        after = ops.snapshot(wf)
+        projections.audit_timers_fired(audit, ctx.timers_before, after, now)
+        projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor)
         for kind, bpmn_id, task_id, detail in ctx.records:
             audit.add(kind, bpmn_id=bpmn_id, task_id=task_id, actor="engine", **detail)
         live = status in ("running", "incident")

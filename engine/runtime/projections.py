@@ -49,6 +49,18 @@ def audit_changes(audit: AuditWriter, before: dict[str, tuple[int, str]],
                   actor=actor, name=meta.get("name") or bpmn_id)
 
 
+def audit_timers_fired(audit: AuditWriter, timers_before: list[ops.PendingTimer],
+                       after: dict[str, tuple[int, str]], now: datetime) -> None:
+    """A timer that was pending and is now completed fired: say when it was due and how late."""
+    for timer in timers_before:
+        state = after.get(timer.task_id, (None, timer.bpmn_id))[0]
+        fired = state == ops.COMPLETED or (timer.kind == "cycle" and timer.due_at <= now)
+        if fired:
+            audit.add("timer_fired", bpmn_id=timer.bpmn_id, task_id=timer.task_id, actor="engine",
+                      due_at=timer.due_at.isoformat(), late_seconds=max(0.0, (now - timer.due_at).total_seconds()),
+                      attached_to=timer.attached_to)
+
+
 def _element_word(kind: str) -> str:
     if kind.endswith("Gateway"):
         return "gateway"

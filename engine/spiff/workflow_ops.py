@@ -7,7 +7,7 @@ The runtime above sees only our dataclasses (``Snapshot``, ``ReadyTask``, ``Pend
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -18,8 +18,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 import engine.spiff.limits  # noqa: F401  (lifts the silent depth limit on import)
-from engine.clock import as_utc
+from engine.clock import Clock, as_utc
 from engine.errors import ScriptError
+from engine.spiff.timer_bridge import clock_in_effect
 
 #: Internal spec names that are not BPMN elements a user drew.
 _INTERNAL = {"Root", "Start", "End"}
@@ -114,14 +115,29 @@ def _is_event(task: Any) -> bool:
     return getattr(task.task_spec, "event_definition", None) is not None
 
 
-def advance(wf: BpmnWorkflow) -> Failure | None:
-    """Fire due timers and run every automatic step; a failure is returned, never raised."""
+def advance(wf: BpmnWorkflow, clock: Clock) -> Failure | None:
+    """Fire due timers and run every automatic step; a failure is returned, never raised.
+
+    SpiffWorkflow fires a timer only when ``due < now``; a timer is due *at* its time, so
+    timers are refreshed with the clock nudged by one microsecond (10 minutes means 10:00,
+    not 10:00.000001 — nor 9:59).
+    """
     try:
-        wf.refresh_timers()
-        wf.do_engine_steps()
+        for _ in range(2):
+            with clock_in_effect(_Nudged(clock)):
+                wf.refresh_timers()
+            wf.do_engine_steps()
     except Exception as exc:  # noqa: BLE001 - every failure becomes an incident
         return failure_from(exc, wf)
     return None
+
+
+class _Nudged:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock.now() + timedelta(microseconds=1)
 
 
 def complete_task(wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> Any:
