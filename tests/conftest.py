@@ -1,0 +1,58 @@
+"""Fixtures chain: a fresh database (SQLite file, and PostgreSQL when
+CONTIFLOW_TEST_DATABASE_URL is set), a ManualClock, and the Engine on top."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.api import Engine
+from engine.clock import ManualClock
+from engine.config import Config
+from engine.store.database import normalise_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+PG_URL = os.environ.get("CONTIFLOW_TEST_DATABASE_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'contiflow.db'}"
+        return
+    assert PG_URL is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def engine(database_url: str, clock: ManualClock) -> Iterator[Engine]:
+    eng = Engine(Config(database_url=database_url, script_time_limit=0.5), clock=clock)
+    try:
+        yield eng
+    finally:
+        eng.close()

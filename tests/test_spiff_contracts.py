@@ -1,0 +1,71 @@
+"""Contract tests for the two places we reach into SpiffWorkflow's internals.  If an upgrade
+moves what they rely on, these fail loudly instead of timers or long chains silently breaking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+
+from engine.clock import ManualClock
+from engine.spiff.limits import UNLIMITED_DEPTH
+from engine.spiff.timer_bridge import clock_in_effect
+
+
+def test_spiff_timer_module_reads_our_clock() -> None:
+    clock = ManualClock(datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc))
+    with clock_in_effect(clock):
+        assert spiff_timer.datetime.now(timezone.utc) == clock.now()
+        clock.advance(timedelta(minutes=10))
+        assert spiff_timer.datetime.now(timezone.utc) == datetime(2030, 5, 1, 12, 10, tzinfo=timezone.utc)
+
+
+def test_duration_timer_due_time_is_computed_from_our_clock() -> None:
+    clock = ManualClock(datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc))
+    parsed = spiff_timer.TimerEventDefinition.parse_iso_duration("PT10M")
+    with clock_in_effect(clock):
+        delta = spiff_timer.TimerEventDefinition.get_timedelta_from_start(parsed)
+        due = spiff_timer.datetime.now(timezone.utc) + delta
+    assert due == datetime(2030, 5, 1, 12, 10, tzinfo=timezone.utc)
+
+
+def test_naive_timer_dates_are_read_as_utc_not_server_zone() -> None:
+    due = spiff_timer.TimerEventDefinition.get_datetime("2030-05-01T12:00:00")
+    assert due == datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_task_iterator_depth_limit_is_lifted() -> None:
+    defaults = BpmnTaskIterator.__init__.__defaults__
+    assert defaults is not None and UNLIMITED_DEPTH in defaults
+    assert 1000 not in defaults
+
+
+def _imports(path):
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def test_engine_never_imports_flask_or_web() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "engine"
+    offenders = [f"{p.name}: {n}" for p in root.rglob("*.py") for n in _imports(p)
+                 if n.split(".")[0] in ("flask", "web")]
+    assert offenders == []
+
+
+def test_only_the_fence_imports_spiffworkflow() -> None:
+    """SpiffWorkflow stays behind engine/spiff and engine/importer."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "engine"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.relative_to(root).parts[0] not in ("spiff", "importer")
+                 and any(n.split(".")[0] == "SpiffWorkflow" for n in _imports(p))]
+    assert offenders == []
