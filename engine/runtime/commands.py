@@ -89,7 +89,7 @@ class InstanceCommands:
             clock = self.instance_clock(row)
             ctx = CommandContext(instance_id, actor, drill, clock, self.registry)
             with clock_in_effect(clock):
-                wf = serializer.new_workflow(definition.id, definition.spec, self._script_engine(ctx))
+                wf = serializer.new_workflow(definition.sha256, definition.spec, self._script_engine(ctx))
                 start_task = wf.get_tasks(state=ops.READY)
                 for task in start_task:
                     task.data.update(data)
@@ -161,7 +161,7 @@ class InstanceCommands:
             clock = self.instance_clock(row)
             ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry)
             with clock_in_effect(clock):
-                wf = serializer.restore_workflow(definition.id, definition.spec, json.loads(row.state),
+                wf = serializer.restore_workflow(definition.sha256, definition.spec, json.loads(row.state),
                                                  self._script_engine(ctx))
                 before = ops.snapshot(wf)
                 ctx.timers_before = ops.pending_timers(wf)

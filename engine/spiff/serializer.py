@@ -58,7 +58,8 @@ def spec_to_dict(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
 
 
 class _SpecCache:
-    """Restored (spec, subprocess_specs) per definition version id."""
+    """Restored (spec, subprocess_specs) per content fingerprint (file sha256 + process key),
+    so two databases in one process can never share a wrong spec."""
 
     def __init__(self) -> None:
         self._items: dict[Any, tuple[Any, dict[str, Any]]] = {}

@@ -63,7 +63,7 @@ class DefinitionRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(500))
     executable: Mapped[bool] = mapped_column(Boolean)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(400))   # "<file sha256>:<process key>"
     source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
     spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -143,3 +143,31 @@ class AuditEventRow(Base):
     bpmn_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    webhook: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RoleRow(Base):
+    __tablename__ = "roles"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    webhook: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+
+
+class RoleMemberRow(Base):
+    """A/B membership: ``position`` is primary or backup; ``rank`` orders within a position."""
+
+    __tablename__ = "role_members"
+    role: Mapped[str] = mapped_column(ForeignKey("roles.name", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[str] = mapped_column(String(10))
+    rank: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,171 @@
+"""People and roles: users, roles with primary and backup members (the plan's A/B roles).
+
+Loaded from a YAML directory file (format in the README), editable later; lanes and candidate
+groups in models name these roles.  Passwords are stored as scrypt hashes (stdlib hashlib).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.errors import InvalidInput, NotFound
+from engine.store.models import RoleMemberRow, RoleRow, UserRow
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, salt_hex, digest_hex = stored.split("$", 2)
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    name: str
+    email: str | None
+    webhook: str | None
+    admin: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"username": self.username, "name": self.name, "email": self.email,
+                "webhook": self.webhook, "admin": self.admin}
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    description: str
+    primary: list[str] = field(default_factory=list)
+    backup: list[str] = field(default_factory=list)
+    webhook: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "primary": self.primary,
+                "backup": self.backup, "webhook": self.webhook}
+
+
+def parse_directory(text: str, source: str = "people file") -> dict[str, Any]:
+    """Validate the YAML shape; every error names the entry and field."""
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise InvalidInput(f"{source}:{where} is not valid YAML") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput(f"{source}: expected a mapping with 'users' and 'roles'")
+    users = doc.get("users") or []
+    roles = doc.get("roles") or {}
+    if not isinstance(users, list) or not isinstance(roles, dict):
+        raise InvalidInput(f"{source}: 'users' must be a list and 'roles' a mapping")
+    names = set()
+    for i, user in enumerate(users):
+        if not isinstance(user, dict) or not user.get("username"):
+            raise InvalidInput(f"{source}: users[{i}] needs a 'username'")
+        names.add(str(user["username"]))
+    for role, spec in roles.items():
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"{source}: roles.{role} must be a mapping with primary/backup lists")
+        for position in ("primary", "backup"):
+            members = spec.get(position) or []
+            if not isinstance(members, list):
+                raise InvalidInput(f"{source}: roles.{role}.{position} must be a list of usernames")
+            unknown = [m for m in members if str(m) not in names]
+            if unknown:
+                raise InvalidInput(f"{source}: roles.{role}.{position} names unknown user(s) {unknown}")
+    return {"users": users, "roles": roles}
+
+
+def load_directory(session: Session, text: str, source: str = "people file") -> tuple[int, int]:
+    """Replace users' details and role memberships with the file's (users not in it are kept)."""
+    doc = parse_directory(text, source)
+    for user in doc["users"]:
+        row = session.get(UserRow, str(user["username"])) or UserRow(username=str(user["username"]))
+        row.name = str(user.get("name") or user["username"])
+        row.email = user.get("email")
+        row.webhook = user.get("webhook")
+        row.admin = bool(user.get("admin", False))
+        row.active = True
+        if user.get("password"):
+            row.password_hash = hash_password(str(user["password"]))
+        session.merge(row)
+    session.flush()
+    for name, spec in doc["roles"].items():
+        role = session.get(RoleRow, name) or RoleRow(name=name)
+        role.description = str(spec.get("description") or "")
+        role.webhook = spec.get("webhook")
+        session.merge(role)
+        session.flush()
+        session.execute(delete(RoleMemberRow).where(RoleMemberRow.role == name))
+        for position in ("primary", "backup"):
+            for rank, username in enumerate(spec.get(position) or []):
+                session.add(RoleMemberRow(role=name, username=str(username), position=position, rank=rank))
+    session.flush()
+    return len(doc["users"]), len(doc["roles"])
+
+
+def get_role(session: Session, name: str) -> Role:
+    row = session.get(RoleRow, name)
+    if row is None:
+        raise NotFound(f"no role '{name}'")
+    members = session.scalars(select(RoleMemberRow).where(RoleMemberRow.role == name)
+                              .order_by(RoleMemberRow.position.desc(), RoleMemberRow.rank)).all()
+    return Role(name, row.description,
+                [m.username for m in members if m.position == "primary"],
+                [m.username for m in members if m.position == "backup"], row.webhook)
+
+
+def list_roles(session: Session) -> list[Role]:
+    return [get_role(session, name) for name in session.scalars(select(RoleRow.name).order_by(RoleRow.name))]
+
+
+def get_person(session: Session, username: str) -> Person:
+    row = session.get(UserRow, username)
+    if row is None or not row.active:
+        raise NotFound(f"no user '{username}'")
+    return Person(row.username, row.name, row.email, row.webhook, row.admin)
+
+
+def list_people(session: Session) -> list[Person]:
+    return [Person(r.username, r.name, r.email, r.webhook, r.admin)
+            for r in session.scalars(select(UserRow).where(UserRow.active.is_(True)).order_by(UserRow.username))]
+
+
+def roles_of(session: Session, username: str) -> list[str]:
+    return list(session.scalars(select(RoleMemberRow.role).where(RoleMemberRow.username == username)
+                                .order_by(RoleMemberRow.role)))
+
+
+def authenticate(session: Session, username: str, password: str) -> Person | None:
+    row = session.get(UserRow, username)
+    if row is None or not row.active or not verify_password(password, row.password_hash):
+        return None
+    return Person(row.username, row.name, row.email, row.webhook, row.admin)
+
+
+def resolve_addressees(session: Session, target: str) -> list[Person]:
+    """A role's members, primary first then backup; or the one user so named."""
+    if session.get(RoleRow, target) is not None:
+        role = get_role(session, target)
+        return [get_person(session, u) for u in role.primary + role.backup]
+    if session.get(UserRow, target) is not None:
+        return [get_person(session, target)]
+    raise NotFound(f"'{target}' is neither a role nor a user")
