@@ -49,6 +49,16 @@ class ManualClock:
             self._now = as_utc(moment)
 
 
+class FixedClock:
+    """One instant: a command reads the time once, so everything it records agrees."""
+
+    def __init__(self, moment: datetime):
+        self.moment = as_utc(moment)
+
+    def now(self) -> datetime:
+        return self.moment
+
+
 class ScaledClock:
     """Virtual time running ``speed`` times faster than ``base``, from a fixed anchor.
 

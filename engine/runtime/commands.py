@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import sandbox
-from engine.clock import Clock, ScaledClock, isoformat
+from engine.clock import Clock, FixedClock, ScaledClock, isoformat
 from engine.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from engine.runtime import projections
 from engine.services import ServiceCall, ServiceRegistry
@@ -58,10 +58,11 @@ class InstanceCommands:
         self.sessions, self.clock, self.registry, self.limits = sessions, clock, registry, limits
 
     # -- clocks ------------------------------------------------------------------------
-    def instance_clock(self, row: InstanceRow) -> Clock:
+    def instance_clock(self, row: InstanceRow, base: Clock) -> Clock:
+        """The instance's clock for one command, on the command's fixed ``base`` instant."""
         if row.speed and row.wall_anchor is not None:
-            return ScaledClock(row.speed, row.started_at, row.wall_anchor, base=self.clock)
-        return self.clock
+            return ScaledClock(row.speed, row.started_at, row.wall_anchor, base=base)
+        return base
 
     def _to_wall(self, clock: Clock) -> Callable[[datetime], datetime]:
         if isinstance(clock, ScaledClock):
@@ -80,13 +81,14 @@ class InstanceCommands:
         if speed is not None and speed <= 0:
             raise InvalidInput("--speed must be a positive number")
         instance_id = uuid.uuid4().hex
-        now = self.clock.now()
+        base = FixedClock(self.clock.now())
+        now = base.now()
         row = InstanceRow(id=instance_id, definition_id=definition.id, business_key=business_key,
                           status="running", state="{}", lock_version=0, started_at=now,
                           speed=speed, wall_anchor=now if speed else None, drill=drill, updated_at=now)
         with self.sessions.begin() as session:
             session.add(row)
-            clock = self.instance_clock(row)
+            clock = self.instance_clock(row, base)
             ctx = CommandContext(instance_id, actor, drill, clock, self.registry)
             with clock_in_effect(clock):
                 wf = serializer.new_workflow(definition.sha256, definition.spec, self._script_engine(ctx))
@@ -95,10 +97,10 @@ class InstanceCommands:
                     task.data.update(data)
                 before: dict[str, tuple[int, str]] = {}
                 failure = ops.advance(wf, clock)
-            audit = projections.AuditWriter(session, instance_id, clock.now, self.clock.now, actor)
+            audit = projections.AuditWriter(session, instance_id, clock.now, base.now, actor)
             audit.add("instance_started", key=definition.key, version=definition.version,
                       business_key=business_key, data=data, speed=speed, drill=drill)
-            self._save(session, row, definition, wf, before, ctx, failure, clock, audit, initial=True)
+            self._save(session, row, definition, wf, before, ctx, failure, clock, base, audit, initial=True)
         return instance_id
 
     def complete(self, task_id: str, data: dict[str, Any], actor: str | None) -> str:
@@ -147,6 +149,7 @@ class InstanceCommands:
     def _run(self, instance_id: str, actor: str | None, action: Action,
              allowed: tuple[str, ...] = ("running",), expect_task: str | None = None,
              audit_kind: str | None = None, audit_detail: dict[str, Any] | None = None) -> None:
+        base = FixedClock(self.clock.now())
         with self.sessions.begin() as session:
             row = session.get(InstanceRow, instance_id, with_for_update=True)
             if row is None:
@@ -158,7 +161,7 @@ class InstanceCommands:
                                         f"this needs it to be {' or '.join(allowed)}")
             definition = session.get(DefinitionRow, row.definition_id)
             assert definition is not None and definition.spec is not None
-            clock = self.instance_clock(row)
+            clock = self.instance_clock(row, base)
             ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry)
             with clock_in_effect(clock):
                 wf = serializer.restore_workflow(definition.sha256, definition.spec, json.loads(row.state),
@@ -167,19 +170,19 @@ class InstanceCommands:
                 ctx.timers_before = ops.pending_timers(wf)
                 action(wf, ctx)
                 failure = ops.advance(wf, clock)
-            audit = projections.AuditWriter(session, instance_id, clock.now, self.clock.now, actor)
+            audit = projections.AuditWriter(session, instance_id, clock.now, base.now, actor)
             if audit_kind:
                 audit.add(audit_kind, **(audit_detail or {}))
-            self._save(session, row, definition, wf, before, ctx, failure, clock, audit)
+            self._save(session, row, definition, wf, before, ctx, failure, clock, base, audit)
 
     def _save(self, session: Session, row: InstanceRow, definition: DefinitionRow, wf: Any,
               before: dict[str, tuple[int, str]], ctx: CommandContext, failure: ops.Failure | None,
-              clock: Clock, audit: projections.AuditWriter, initial: bool = False) -> None:
+              clock: Clock, base: Clock, audit: projections.AuditWriter, initial: bool = False) -> None:
         now = clock.now()
         status = self._status(wf, ctx, failure)
         state = json.dumps(serializer.workflow_state(wf), default=str)
         values = {"state": state, "status": status, "lock_version": row.lock_version + 1,
-                  "updated_at": self.clock.now(),
+                  "updated_at": base.now(),
                   "ended_at": now if status in ("completed", "cancelled") else None}
         if initial:
             for name, value in values.items():
