@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+import threading
 from collections.abc import Callable
 
 from engine.api import Engine, read_model_files
 from engine.cli.output import emit_json, fail, instance_text, task_line
 from engine.clock import isoformat
 from engine.errors import ImportRejected
+from engine.timers import TimerService
 
 
 def _import(engine: Engine, args: argparse.Namespace) -> int:
@@ -134,10 +135,15 @@ def _worker(engine: Engine, args: argparse.Namespace) -> int:
         else:
             print(f"ran {fired} instance(s) with due timers")
         return 0
-    print("contiflow worker: firing due timers (Ctrl-C to stop)", file=sys.stderr)
-    while True:
-        engine.fire_due_timers()
-        time.sleep(args.interval)
+    service = TimerService(engine, sweep_seconds=args.interval)
+    caught_up = service.start()
+    print(f"contiflow worker: {caught_up} overdue instance(s) caught up; waiting for timers "
+          f"(Ctrl-C to stop)", file=sys.stderr)
+    try:
+        threading.Event().wait()
+    finally:
+        service.stop()
+    return 0
 
 
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {

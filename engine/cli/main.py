@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="actor")
     p = add("worker", "fire due timers and background work")
     p.add_argument("--once", action="store_true", help="do all work due now, then exit")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+    p.add_argument("--interval", type=float, default=30.0,
+                   help="seconds between safety sweeps (timers are woken exactly; default 30)")
     return parser
 
 

@@ -52,14 +52,14 @@ def detect(root: Any) -> str:
     for name, value in root.attrib.items():
         if name.endswith("}executionPlatform"):
             platform = value.lower()
+    if any(key in exporter for key in _DESCRIPTIVE_EXPORTERS):
+        return DESCRIPTIVE      # last written by a drawing tool, whatever it carried along
     if SPIFF in used:
         return SPIFFARENA
     if ZEEBE in used or "camunda cloud" in platform:
         return CAMUNDA8
     if CAMUNDA in used or "camunda platform" in platform:
         return CAMUNDA7
-    if any(key in exporter for key in _DESCRIPTIVE_EXPORTERS):
-        return DESCRIPTIVE
     is_bpmnio = "bpmn-js" in exporter or "camunda modeler" in exporter or "bpmn.io" in exporter
     if not is_bpmnio and any(key in uri for uri in used for key in _DESCRIPTIVE_NS):
         return DESCRIPTIVE

@@ -175,11 +175,21 @@ def _check_literal(value: str, kind: str) -> None:
                              ) from None
 
 
+_MISSING_T = re.compile(r"^(P(?:\d+[YMWD])*)((?:\d+H)(?:\d+M)?(?:\d+(?:[.,]\d+)?S)?"
+                        r"|\d+(?:[.,]\d+)?S)$", re.I)
+
+
+def _fix_duration(v: str) -> str:
+    """``P1H`` (a common slip) means ``PT1H``: hours and seconds only exist after the T."""
+    m = _MISSING_T.match(v)
+    return f"{m.group(1)}T{m.group(2)}" if m and "T" not in v.upper() else v
+
+
 def _iso_literal(value: str, kind: str) -> str | None:
-    v = value.strip()
+    v = _fix_duration(value.strip())
     if _CYCLE.match(v):
         parts = v.split("/")
-        v = "/".join([parts[0]] + [_utc(p) for p in parts[1:]])
+        v = "/".join([parts[0]] + [_utc(_fix_duration(p)) for p in parts[1:]])
     elif _ISO_DURATION.match(v):
         pass
     elif _ISO_DATE.match(v):
@@ -188,6 +198,32 @@ def _iso_literal(value: str, kind: str) -> str | None:
         return None
     _check_literal(v, kind)
     return repr(v)
+
+
+_CRON_UNITS = (("S", 60), ("M", 60), ("H", 24))
+_ANY = {"*", "?", "0/1", "1/1", "*/1"}
+
+
+def cron_interval(expr: str) -> str | None:
+    """A Quartz cron that just repeats every N seconds/minutes/hours → ``R/PTnX``.
+
+    Anything calendar-like (specific hours, weekdays…) is not a plain interval: None.
+    """
+    fields = expr.split()
+    if len(fields) not in (6, 7):
+        return None
+    for pos, (unit, limit) in enumerate(_CRON_UNITS):
+        m = re.fullmatch(r"(?:0|\*)/(\d+)", fields[pos])
+        if m is None or m.group(0) in _ANY and pos < 2:
+            continue
+        step = int(m.group(1))
+        finer_fixed = all(re.fullmatch(r"\d+", f) for f in fields[:pos])
+        coarser_any = all(f in _ANY for f in fields[pos + 1:6]) and (
+            len(fields) == 6 or fields[6] in _ANY)
+        if finer_fixed and coarser_any and 0 < step < limit:
+            return f"R/PT{step}{unit}"
+        return None
+    return None
 
 
 _FEEL_TIMER_FN = re.compile(r'^(duration|date and time|date|cycle)\s*\(\s*"([^"]*)"\s*\)$')
@@ -220,6 +256,9 @@ def timer_to_python(src: str, kind: str) -> str:
             raise Untranslatable(f"{kind} value {s!r} is not an ISO-8601 value")
         return lit
     if re.match(r"^[0-9*?/,\-\s]+$|^[0-9*?/,\-\sA-Z#L]+\?", s) and " " in s:
+        interval = cron_interval(s)
+        if interval and kind == "timeCycle":
+            return repr(interval)
         raise Untranslatable(f"cron expressions are not supported in {kind}: {s!r}; "
                              "use an ISO-8601 repeating interval such as R/PT1H")
     inner = _strip_juel(s)

@@ -90,7 +90,7 @@ def translate_conditions(c: Container, report: Report) -> None:
         try:
             cond.text = to_python(cond.text, cond.get("language"))
         except Untranslatable as exc:
-            report.problem(f"condition: {exc}", flow)
+            report.failed_at(cond, f"condition: {exc}", flow)
 
 
 def fix_gateways(c: Container, report: Report) -> None:
@@ -109,7 +109,10 @@ def fix_gateways(c: Container, report: Report) -> None:
         bare = [f for f in out if f.get("id") != default and _condition(f) is None]
         if not bare:
             continue
-        if len(bare) == 1 and not default:
+        if kind == "inclusiveGateway":
+            for f in bare:                  # Camunda: an inclusive flow without condition is taken
+                etree.SubElement(f, b("conditionExpression")).text = "True"
+        elif len(bare) == 1 and not default:
             node.set("default", bare[0].get("id"))
         else:
             names = ", ".join(f.get("id") or "?" for f in bare)

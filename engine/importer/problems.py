@@ -11,6 +11,8 @@ from typing import Any
 
 from engine.errors import ImportProblem
 
+_PROCESS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}process"
+
 
 def line_of(element: Any) -> int | None:
     """The source line of an lxml element, when lxml knows it."""
@@ -25,6 +27,13 @@ class Report:
     file: str
     problems: list[ImportProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    by_process: dict[str, list[str]] = field(default_factory=dict)
+    failed: list[Any] = field(default_factory=list)  # elements whose translation failed
+
+    def failed_at(self, element: Any, message: str, owner: Any = None) -> None:
+        """A translation failed: report it once and keep the sandbox off that element."""
+        self.failed.append(element)     # holding the proxy keeps lxml identity stable
+        self.problem(message, owner if owner is not None else element)
 
     def problem(self, message: str, element: Any = None, *, element_id: str | None = None,
                 line: int | None = None) -> None:
@@ -41,4 +50,10 @@ class Report:
                 where += f":{line}"
             if element.get("id"):
                 where += f" [{element.get('id')}]"
-        self.warnings.append(f"{where}: {message}")
+        text = f"{where}: {message}"
+        self.warnings.append(text)
+        node = element
+        while node is not None and getattr(node, "tag", None) != _PROCESS:
+            node = node.getparent()
+        if node is not None and node.get("id"):
+            self.by_process.setdefault(node.get("id"), []).append(text)

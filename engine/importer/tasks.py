@@ -121,6 +121,8 @@ def script_task(el: Any, report: Report) -> None:
                        "the Python script in the model", el)
         return
     if fmt not in _PYTHON:
+        if script is not None:
+            report.failed.append(script)
         report.problem(f"script language {el.get('scriptFormat')!r} is not supported; only "
                        "Python scripts run", el)
         return
@@ -154,7 +156,7 @@ def multi_instance(el: Any, report: Report) -> None:
     for mi in el.iterchildren(b("multiInstanceLoopCharacteristics")):
         collection = (mi.get(q(CAMUNDA, "collection")) or "").strip()
         element = (mi.get(q(CAMUNDA, "elementVariable")) or "").strip()
-        zl = ext(el, ZEEBE, "loopCharacteristics")
+        zl = ext(mi, ZEEBE, "loopCharacteristics") or ext(el, ZEEBE, "loopCharacteristics")
         out_coll = out_elem = ""
         if zl:
             collection = (zl[0].get("inputCollection") or "").strip()
@@ -167,7 +169,7 @@ def multi_instance(el: Any, report: Report) -> None:
                 try:
                     node.text = to_python(node.text)
                 except Untranslatable as exc:
-                    report.problem(f"multi-instance {tag}: {exc}", el)
+                    report.failed_at(node, f"multi-instance {tag}: {exc}", el)
             elif node is not None:
                 mi.remove(node)
         if collection:
@@ -212,7 +214,7 @@ def standard_loop(el: Any, report: Report) -> None:
             try:
                 cond.text = to_python(cond.text)
             except Untranslatable as exc:
-                report.problem(f"loop condition: {exc}", el)
+                report.failed_at(cond, f"loop condition: {exc}", el)
         elif cond is not None:
             loop.remove(cond)
         if child(loop, BPMN, "loopCondition") is None and not loop.get("loopMaximum"):
@@ -233,7 +235,7 @@ def timer(el: Any, tdef: Any, report: Report) -> None:
     try:
         value.text = timer_to_python(value.text or "", local(value.tag))
     except Untranslatable as exc:
-        report.problem(f"timer: {exc}", el)
+        report.failed_at(value, f"timer: {exc}", el)
 
 
 def conditional_event(el: Any, cdef: Any, report: Report) -> None:
@@ -244,7 +246,7 @@ def conditional_event(el: Any, cdef: Any, report: Report) -> None:
     try:
         cond.text = to_python(cond.text, cond.get("language"))
     except Untranslatable as exc:
-        report.problem(f"conditional event: {exc}", el)
+        report.failed_at(cond, f"conditional event: {exc}", el)
 
 
 def call_activity(el: Any, callable_ids: set[str], report: Report) -> None:

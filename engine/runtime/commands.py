@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import sandbox
@@ -56,6 +56,12 @@ class InstanceCommands:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, registry: ServiceRegistry,
                  limits: sandbox.Limits):
         self.sessions, self.clock, self.registry, self.limits = sessions, clock, registry, limits
+        #: called with the instance id after each committed command (the timer scheduler listens)
+        self.after_commit: list[Callable[[str], None]] = []
+
+    def _committed(self, instance_id: str) -> None:
+        for listener in self.after_commit:
+            listener(instance_id)
 
     # -- clocks ------------------------------------------------------------------------
     def instance_clock(self, row: InstanceRow, base: Clock) -> Clock:
@@ -101,6 +107,7 @@ class InstanceCommands:
             audit.add("instance_started", key=definition.key, version=definition.version,
                       business_key=business_key, data=data, speed=speed, drill=drill)
             self._save(session, row, definition, wf, before, ctx, failure, clock, base, audit, initial=True)
+        self._committed(instance_id)
         return instance_id
 
     def complete(self, task_id: str, data: dict[str, Any], actor: str | None) -> str:
@@ -134,9 +141,14 @@ class InstanceCommands:
                   audit_detail={"data": data})
         return retried
 
-    def fire_due(self, instance_id: str) -> None:
-        """Run an instance whose timers are due (worker).  Nothing to do is not an error."""
-        self._run(instance_id, None, lambda wf, ctx: None, allowed=("running",))
+    def fire_due(self, instance_id: str) -> bool:
+        """Run an instance whose timers are due (worker).  Another worker getting there first
+        is not an error: the instance lock lets exactly one of them fire the timer."""
+        try:
+            self._run(instance_id, None, lambda wf, ctx: None, allowed=("running", "incident"))
+        except (Conflict, InvalidTransition):
+            return False
+        return True
 
     def due_instances(self, limit: int = 1000) -> list[str]:
         with self.sessions() as session:
@@ -144,6 +156,11 @@ class InstanceCommands:
                 select(TimerRow.instance_id).where(TimerRow.wake_at <= self.clock.now())
                 .order_by(TimerRow.wake_at).limit(limit)).scalars().all()
         return list(dict.fromkeys(rows))
+
+    def next_wake_at(self) -> datetime | None:
+        """The earliest pending timer on the engine clock (what the scheduler sleeps until)."""
+        with self.sessions() as session:
+            return session.scalars(select(func.min(TimerRow.wake_at))).first()
 
     # -- the transaction -----------------------------------------------------------------
     def _run(self, instance_id: str, actor: str | None, action: Action,
@@ -174,6 +191,7 @@ class InstanceCommands:
             if audit_kind:
                 audit.add(audit_kind, **(audit_detail or {}))
             self._save(session, row, definition, wf, before, ctx, failure, clock, base, audit)
+        self._committed(instance_id)
 
     def _save(self, session: Session, row: InstanceRow, definition: DefinitionRow, wf: Any,
               before: dict[str, tuple[int, str]], ctx: CommandContext, failure: ops.Failure | None,

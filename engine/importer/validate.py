@@ -1,0 +1,80 @@
+"""Structural checks SpiffWorkflow skips or reports badly: ids, references, start events.
+
+Which processes are executable is decided here too: ``isExecutable="false"`` and
+descriptive exports are model-only; a process without the attribute counts as executable
+only if it has a start event and flow nodes (Bizagi's empty "Main Process" does not).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from engine.importer.flows import Container, containers
+from engine.importer.metadata import FLOW_NODES
+from engine.importer.ns import BPMN, b, local, ns_of
+from engine.importer.problems import Report, line_of
+
+
+def is_executable(process: Any, descriptive: bool, report: Report) -> bool:
+    flag = (process.get("isExecutable") or "").strip().lower()
+    has_nodes = any(local(c.tag) in FLOW_NODES for c in process)
+    has_start = any(c.tag == b("startEvent") for c in process)
+    if descriptive or flag == "false":
+        return False
+    if flag == "true":
+        if not has_nodes:
+            report.warn("executable process has no flow nodes; imported as model-only", process)
+            return False
+        return True
+    return has_nodes and has_start
+
+
+def _canonical(el: Any) -> bytes:
+    clone = etree.fromstring(etree.tostring(el))
+    clone.tail = None
+    return etree.tostring(clone, method="c14n")
+
+
+def duplicate_ids(root: Any, exec_roots: list[Any], report: Report) -> None:
+    seen: dict[str, list[Any]] = {}
+    for el in root.iter():
+        if isinstance(el.tag, str) and ns_of(el.tag) == BPMN and el.get("id"):
+            seen.setdefault(el.get("id"), []).append(el)
+    inside = {id(e) for p in exec_roots for e in p.iter()}
+    for ident, els in seen.items():
+        if len(els) < 2:
+            continue
+        lines = ", ".join(str(line_of(e) or "?") for e in els)
+        identical = len({_canonical(e) for e in els}) == 1
+        if identical or not any(id(e) in inside for e in els):
+            report.warn(f"id {ident!r} is used {len(els)} times (lines {lines})", els[1])
+        else:
+            report.problem(f"duplicate id {ident!r} (lines {lines})", els[1])
+
+
+def flow_references(process: Any, report: Report) -> None:
+    for node in containers(process):
+        c = Container(node)
+        for flow in c.flows:
+            for end in ("sourceRef", "targetRef"):
+                ref = flow.get(end)
+                if not ref:
+                    report.problem(f"sequence flow has no {end}", flow)
+                elif ref not in c.nodes:
+                    report.problem(f"sequence flow {end} {ref!r} does not name a flow node in "
+                                   "the same process or subprocess", flow)
+
+
+def start_event(process: Any, report: Report) -> None:
+    if not any(c.tag == b("startEvent") for c in process):
+        report.problem("executable process has no start event", process)
+
+
+def boundary_refs(process: Any, report: Report) -> None:
+    ids = {e.get("id") for e in process.iter() if isinstance(e.tag, str)}
+    for ev in process.iter(b("boundaryEvent")):
+        if ev.get("attachedToRef") not in ids:
+            report.problem(f"boundary event is attached to unknown element "
+                           f"{ev.get('attachedToRef')!r}", ev)

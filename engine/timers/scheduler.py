@@ -1,0 +1,97 @@
+"""Wake-ups for due timers with APScheduler 3.
+
+The timers table (rewritten after every command) is the source of truth.  APScheduler holds
+just one date job — "wake at the earliest pending timer" — moved earlier whenever a commit
+creates an earlier timer, plus a sweeper interval job that catches anything missed.  On start,
+every timer that fell due while nothing was running fires once (its audit event says how late).
+Several workers may run: the instance lock lets exactly one of them fire a given timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+
+from engine.api import Engine
+
+log = logging.getLogger(__name__)
+
+WAKE_JOB = "contiflow-next-timer"
+SWEEP_JOB = "contiflow-sweeper"
+
+
+class TimerService:
+    def __init__(self, engine: Engine, scheduler: BaseScheduler | None = None, sweep_seconds: float = 30.0):
+        self.engine = engine
+        self.scheduler = scheduler or BackgroundScheduler(timezone="UTC")
+        self.sweep_seconds = sweep_seconds
+        self._scheduled_for: datetime | None = None
+        self._lock = threading.Lock()
+        self._sweeping = threading.Lock()
+
+    def start(self, run_scheduler: bool = True) -> int:
+        """Catch up on overdue timers, then keep waking up for the next ones.
+
+        ``run_scheduler=False`` sets everything up without starting APScheduler's thread
+        (tests drive ``sweep`` themselves on a ManualClock)."""
+        fired = self.sweep()
+        self.engine.commands.after_commit.append(self._on_commit)
+        self.scheduler.add_job(self.sweep, "interval", seconds=self.sweep_seconds, id=SWEEP_JOB,
+                               replace_existing=True, coalesce=True, max_instances=1)
+        if run_scheduler and not self.scheduler.running:
+            self.scheduler.start()
+        self.schedule_next()
+        return fired
+
+    def stop(self) -> None:
+        if self._on_commit in self.engine.commands.after_commit:
+            self.engine.commands.after_commit.remove(self._on_commit)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def sweep(self) -> int:
+        """Fire everything due now; never raises (a failure must not kill the scheduler)."""
+        if not self._sweeping.acquire(blocking=False):
+            return 0
+        try:
+            return self.engine.fire_due_timers()
+        except Exception:  # noqa: BLE001 - logged; the next sweep retries
+            log.exception("timer sweep failed")
+            return 0
+        finally:
+            self._sweeping.release()
+            self.schedule_next()
+
+    def schedule_next(self) -> datetime | None:
+        """Point the wake-up job at the earliest pending timer (in wall time)."""
+        wake = self.engine.commands.next_wake_at()
+        with self._lock:
+            self._scheduled_for = wake
+            try:
+                self.scheduler.remove_job(WAKE_JOB)
+            except JobLookupError:   # already ran (date jobs remove themselves) or never set
+                pass
+            if wake is None:
+                return None
+            run_at = self._wall(wake)
+            self.scheduler.add_job(self.sweep, "date", run_date=run_at, id=WAKE_JOB,
+                                   misfire_grace_time=None)
+        return wake
+
+    def _on_commit(self, _instance_id: str) -> None:
+        wake = self.engine.commands.next_wake_at()
+        with self._lock:
+            current = self._scheduled_for
+        if wake is not None and (current is None or wake < current):
+            self.schedule_next()
+
+    @staticmethod
+    def _wall(wake: datetime) -> datetime:
+        """``wake_at`` is already on the engine clock (scaled instances were converted when
+        the timer was projected), which is the wall clock in production."""
+        return wake
