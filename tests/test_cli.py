@@ -193,3 +193,18 @@ def test_worker_once_fires_due_timers(cli, monkeypatch: pytest.MonkeyPatch) -> N
         if [t["bpmn_id"] for t in _tasks(cli, iid)] == ["notify_backup"]:
             break
     assert [t["bpmn_id"] for t in _tasks(cli, iid)] == ["notify_backup"]
+
+
+def test_form_data_is_checked_against_the_model_before_anything_changes(cli) -> None:
+    cli("import", MODELERS / "camunda7_escalation.bpmn")
+    iid = cli("start", "camunda7_escalation", "--json")[1]["instance_id"]
+    _complete(cli, _tasks(cli, iid)[0], {"acknowledged": "true"})       # coerced to a boolean
+    [task] = _tasks(cli, iid)
+    code, _, err = cli("complete", task["task_id"], "--data", '{"summary": "x"}')
+    assert code != 0 and "severity" in err and "required" in err
+    code, _, err = cli("complete", task["task_id"], "--data", '{"severity": "apocalyptic"}')
+    assert code != 0 and "severity" in err and "not one of" in err
+    assert [t["task_id"] for t in _tasks(cli, iid)] == [task["task_id"]]    # nothing changed
+    _complete(cli, task, {"severity": "critical"})
+    view = cli("show", iid, "--json")[1]
+    assert view["status"] == "completed" and view["data"]["acknowledged"] is True

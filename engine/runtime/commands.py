@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import sandbox
 from engine.clock import Clock, FixedClock, ScaledClock, isoformat
 from engine.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from engine.forms import defaults as form_defaults
+from engine.forms import validate_submission
 from engine.runtime import projections
 from engine.services import ServiceCall, ServiceRegistry
 from engine.spiff import serializer
@@ -52,6 +54,15 @@ class CommandContext:
                 self.records.append((kind, call.bpmn_id, call.task_id, detail))
 
 
+def start_form_defaults(definition: DefinitionRow) -> dict[str, Any]:
+    """Defaults declared on the start event's form seed the instance's data."""
+    seeded: dict[str, Any] = {}
+    for meta in (definition.tasks or {}).values():
+        if meta.get("kind") == "startEvent":
+            seeded.update(form_defaults(meta.get("form") or []))
+    return seeded
+
+
 class InstanceCommands:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, registry: ServiceRegistry,
                  limits: sandbox.Limits):
@@ -86,6 +97,7 @@ class InstanceCommands:
                                     f"(not executable): it can be viewed and analysed, not started")
         if speed is not None and speed <= 0:
             raise InvalidInput("--speed must be a positive number")
+        data = {**start_form_defaults(definition), **data}
         instance_id = uuid.uuid4().hex
         base = FixedClock(self.clock.now())
         now = base.now()
@@ -114,14 +126,16 @@ class InstanceCommands:
         with self.sessions() as session:
             task_row = session.get(HumanTaskRow, task_id)
             instance_id = task_row.instance_id if task_row else None
+            form = list(task_row.form or []) if task_row else []
         if instance_id is None:
             raise self._missing_task(task_id)
+        validate_submission(form, data)   # refuse bad input before taking any lock
 
         def act(wf: Any, ctx: CommandContext) -> None:
             task = ops.find_task(wf, task_id)
             if not ops.is_ready_human(task):
                 raise Conflict(f"task {task_id} was already completed or is no longer ready")
-            ops.complete_task(wf, task_id, data)
+            ops.complete_task(wf, task_id, validate_submission(form, data))
             ctx.completed_by_actor.add(task_id)
         self._run(instance_id, actor, act, expect_task=task_id)
         return instance_id

@@ -1,0 +1,74 @@
+"""Form submissions checked against the model's form fields (the engine's own rule, so the
+CLI, the API and the web pages refuse the same bad input with the same field names)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from engine.errors import InvalidInput
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0", ""}
+
+
+def coerce(field: dict[str, Any], value: Any) -> Any:
+    """The value in the field's type; InvalidInput names the field when it cannot be."""
+    kind, name = field.get("type") or "string", field["id"]
+    if value is None:
+        return None
+    try:
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE | _FALSE:
+                return text in _TRUE
+            raise ValueError
+        if kind == "long":
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "date":
+            return date.fromisoformat(str(value)[:10]).isoformat()
+        if kind == "enum":
+            allowed = [o["value"] for o in field.get("options") or []]
+            if allowed and str(value) not in allowed:
+                raise InvalidInput(f"field '{name}': '{value}' is not one of {', '.join(allowed)}")
+            return str(value)
+    except InvalidInput:
+        raise
+    except (TypeError, ValueError):
+        raise InvalidInput(f"field '{name}': '{value}' is not a valid {kind}") from None
+    return value if isinstance(value, (str, int, float, bool, list, dict)) else str(value)
+
+
+def validate_submission(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """Typed copy of ``data``; required fields must be present and non-empty.  Keys that are
+    not form fields pass through unchanged (models often carry extra process variables)."""
+    cleaned = dict(data)
+    missing = []
+    for field in form:
+        name = field["id"]
+        if name in data:
+            cleaned[name] = coerce(field, data[name])
+        if field.get("required") and (cleaned.get(name) is None or cleaned.get(name) == ""):
+            if field.get("type") == "boolean" and name in cleaned:
+                continue
+            missing.append(name)
+    if missing:
+        raise InvalidInput("required field(s) missing: " + ", ".join(missing))
+    return cleaned
+
+
+def defaults(form: list[dict[str, Any]]) -> dict[str, Any]:
+    """Form-field default values (a start form's defaults seed the instance's data)."""
+    out = {}
+    for field in form:
+        if field.get("default") not in (None, ""):
+            out[field["id"]] = coerce(field, field["default"])
+    return out
