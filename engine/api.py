@@ -10,12 +10,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine import sandbox
+from engine import people, sandbox
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition, list_definitions, store_deployment
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
 import engine.importer as importer
+from engine.notify.channels import default_senders
+from engine.notify.outbox import Outbox
 from engine.runtime import queries
 from engine.runtime.commands import InstanceCommands
 from engine.services import ServiceRegistry, default_registry
@@ -27,7 +29,8 @@ MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
 
 class Engine:
     def __init__(self, config: Config | None = None, *, clock: Clock | None = None,
-                 services: ServiceRegistry | None = None, create: bool = True):
+                 services: ServiceRegistry | None = None, senders: dict[str, Any] | None = None,
+                 create: bool = True):
         self.config = config or load_config()
         self.clock = clock or SystemClock()
         self.services = services or default_registry()
@@ -37,6 +40,7 @@ class Engine:
         self.sessions = session_factory(self.db)
         self.commands = InstanceCommands(self.sessions, self.clock, self.services,
                                          sandbox.Limits(seconds=self.config.script_time_limit))
+        self.outbox = Outbox(self.sessions, self.clock, senders or default_senders(self.config))
 
     def close(self) -> None:
         self.db.dispose()
@@ -82,7 +86,36 @@ class Engine:
         self.commands.cancel(instance_id, actor)
 
     def retry(self, instance_id: str, data: dict[str, Any] | None = None, *, actor: str | None = None) -> list[str]:
+        """Retry failed steps (instance in incident) and failed notifications of the instance."""
+        requeued = self.outbox.requeue_failed(instance_id)
+        if requeued and self.show(instance_id).status != "incident":
+            return [f"{requeued} notification(s)"]
         return self.commands.retry(instance_id, dict(data or {}), actor)
+
+    def deliver_notifications(self) -> int:
+        """Send queued notifications that are due (the worker does this continuously)."""
+        return self.outbox.deliver_due()
+
+    # -- people ------------------------------------------------------------------------
+    def load_people(self, text: str, source: str = "people file") -> tuple[int, int]:
+        with self.sessions.begin() as session:
+            return people.load_directory(session, text, source)
+
+    def roles(self) -> list[people.Role]:
+        with self.sessions() as session:
+            return people.list_roles(session)
+
+    def people(self) -> list[people.Person]:
+        with self.sessions() as session:
+            return people.list_people(session)
+
+    def authenticate(self, username: str, password: str) -> people.Person | None:
+        with self.sessions() as session:
+            return people.authenticate(session, username, password)
+
+    def roles_of(self, username: str) -> list[str]:
+        with self.sessions() as session:
+            return people.roles_of(session, username)
 
     def fire_due_timers(self) -> int:
         """Run every instance with a timer due now (``contiflow worker --once``); returns how many."""

@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, ServiceError
 from engine.store.models import RoleMemberRow, RoleRow, UserRow
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -161,11 +161,12 @@ def authenticate(session: Session, username: str, password: str) -> Person | Non
     return Person(row.username, row.name, row.email, row.webhook, row.admin)
 
 
-def resolve_addressees(session: Session, target: str) -> list[Person]:
-    """A role's members, primary first then backup; or the one user so named."""
+def addressees(session: Session, target: str) -> tuple[list[Person], list[Person]]:
+    """(primary, backup) people of a role, or ([that user], []) for a username."""
     if session.get(RoleRow, target) is not None:
         role = get_role(session, target)
-        return [get_person(session, u) for u in role.primary + role.backup]
+        return ([get_person(session, u) for u in role.primary],
+                [get_person(session, u) for u in role.backup])
     if session.get(UserRow, target) is not None:
-        return [get_person(session, target)]
-    raise NotFound(f"'{target}' is neither a role nor a user")
+        return [get_person(session, target)], []
+    raise ServiceError(f"'{target}' is neither a role nor a user in the people directory")

@@ -70,7 +70,10 @@ def test_camunda7_model_runs_with_roles_forms_juel_and_bare_timer(cli) -> None:
     assert _status(cli, started["instance_id"]) == "completed"
 
 
-def test_camunda8_model_runs_with_feel_conditions_and_zeebe_service(cli) -> None:
+def test_camunda8_model_runs_with_feel_conditions_and_zeebe_service(cli, tmp_path: Path) -> None:
+    people = tmp_path / "people.yaml"
+    people.write_text("users:\n  - {username: requester, name: Rita Requester, email: rita@example.test}\n")
+    assert cli("people", "--load", people)[0] == 0
     assert cli("import", MODELERS / "camunda8_approval.bpmn")[0] == 0
     iid = cli("start", "camunda8_approval", "--json")[1]["instance_id"]
     [task] = _tasks(cli, iid)
@@ -78,14 +81,14 @@ def test_camunda8_model_runs_with_feel_conditions_and_zeebe_service(cli) -> None
     _complete(cli, task, {"approved": True})
     view = cli("show", iid, "--json")[1]
     assert view["status"] == "completed"
-    sent = [e for e in view["timeline"] if e["kind"] == "notification"]
-    assert sent and sent[0]["detail"]["to"] == "requester"
+    sent = [e for e in view["timeline"] if e["kind"] == "notification_queued"]
+    assert sent and sent[0]["detail"]["to"] == "requester" and sent[0]["detail"]["recipients"] == ["requester"]
 
     iid = cli("start", "camunda8_approval", "--json")[1]["instance_id"]
     _complete(cli, _tasks(cli, iid)[0], {"approved": False})
     view = cli("show", iid, "--json")[1]
     assert view["status"] == "completed"
-    assert not [e for e in view["timeline"] if e["kind"] == "notification"]
+    assert not [e for e in view["timeline"] if e["kind"] == "notification_queued"]
 
 
 def test_bpmnio_model_takes_roles_from_lanes_and_descriptive_one_is_model_only(cli) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from pathlib import Path
 from collections.abc import Callable
 
 from engine.api import Engine, read_model_files
@@ -127,13 +128,31 @@ def _retry(engine: Engine, args: argparse.Namespace) -> int:
         + (view.incidents[-1].message if view.incidents else "see `contiflow show`"))
 
 
+def _people(engine: Engine, args: argparse.Namespace) -> int:
+    if args.load:
+        path = Path(args.load)
+        if not path.is_file():
+            return fail(f"{path}: no such file")
+        users, roles = engine.load_people(path.read_text(), source=str(path))
+        if not args.json:
+            print(f"loaded {users} user(s) and {roles} role(s) from {path}")
+    roles_list, people_list = engine.roles(), engine.people()
+    if args.json:
+        emit_json({"users": [p.to_json() for p in people_list], "roles": [r.to_json() for r in roles_list]})
+    elif not args.load:
+        for role in roles_list:
+            print(f"{role.name}: primary {', '.join(role.primary) or '-'}; backup {', '.join(role.backup) or '-'}")
+    return 0
+
+
 def _worker(engine: Engine, args: argparse.Namespace) -> int:
     if args.once:
         fired = engine.fire_due_timers()
+        sent = engine.deliver_notifications()
         if args.json:
-            emit_json({"instances_run": fired})
+            emit_json({"instances_run": fired, "notifications_sent": sent})
         else:
-            print(f"ran {fired} instance(s) with due timers")
+            print(f"ran {fired} instance(s) with due timers; sent {sent} notification(s)")
         return 0
     service = TimerService(engine, sweep_seconds=args.interval)
     caught_up = service.start()
@@ -149,7 +168,7 @@ def _worker(engine: Engine, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "import": _import, "definitions": _definitions, "instances": _instances, "show": _show,
     "start": _start, "tasks": _tasks, "complete": _complete, "cancel": _cancel, "retry": _retry,
-    "worker": _worker,
+    "people": _people, "worker": _worker,
 }
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import sandbox
+from engine import people, sandbox
+from engine.notify import outbox
 from engine.clock import Clock, FixedClock, ScaledClock, isoformat
 from engine.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from engine.forms import defaults as form_defaults
@@ -41,17 +42,24 @@ class CommandContext:
     records: list[tuple[str, str | None, str | None, dict[str, Any]]] = field(default_factory=list)
     completed_by_actor: set[str] = field(default_factory=set)
     cancelled: bool = False
+    session: Session | None = None
+    outbox: list[dict[str, Any]] = field(default_factory=list)
     timers_before: list[ops.PendingTimer] = field(default_factory=list)
 
     def call_service(self, task: Any, name: str, params: dict[str, Any]) -> Any:
+        session = self.session
         call = ServiceCall(service=name, params=params, instance_id=self.instance_id,
                            task_id=str(task.id), bpmn_id=ops.bpmn_id(task), attempt=1,
-                           at=self.clock.now(), drill=self.drill)
+                           at=self.clock.now(), drill=self.drill,
+                           directory=(lambda target: people.addressees(session, target)) if session else None)
         try:
-            return self.registry.call(call)
+            result = self.registry.call(call)
         finally:
             for kind, detail in call.records:
                 self.records.append((kind, call.bpmn_id, call.task_id, detail))
+        self.outbox.extend({**item, "task_id": call.task_id, "bpmn_id": call.bpmn_id}
+                           for item in call.outbox)
+        return result
 
 
 def start_form_defaults(definition: DefinitionRow) -> dict[str, Any]:
@@ -107,7 +115,7 @@ class InstanceCommands:
         with self.sessions.begin() as session:
             session.add(row)
             clock = self.instance_clock(row, base)
-            ctx = CommandContext(instance_id, actor, drill, clock, self.registry)
+            ctx = CommandContext(instance_id, actor, drill, clock, self.registry, session=session)
             with clock_in_effect(clock):
                 wf = serializer.new_workflow(definition.sha256, definition.spec, self._script_engine(ctx))
                 start_task = wf.get_tasks(state=ops.READY)
@@ -193,7 +201,7 @@ class InstanceCommands:
             definition = session.get(DefinitionRow, row.definition_id)
             assert definition is not None and definition.spec is not None
             clock = self.instance_clock(row, base)
-            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry)
+            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry, session=session)
             with clock_in_effect(clock):
                 wf = serializer.restore_workflow(definition.sha256, definition.spec, json.loads(row.state),
                                                  self._script_engine(ctx))
@@ -232,6 +240,7 @@ class InstanceCommands:
         projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor)
         for kind, bpmn_id, task_id, detail in ctx.records:
             audit.add(kind, bpmn_id=bpmn_id, task_id=task_id, actor="engine", **detail)
+        outbox.enqueue(session, row.id, ctx.outbox, base.now())
         live = status in ("running", "incident")
         timers = ops.pending_timers(wf) if live else []
         projections.rewrite_human_tasks(session, row, definition, ops.ready_human_tasks(wf) if live else [],

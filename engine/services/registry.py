@@ -28,6 +28,10 @@ class ServiceCall:
     at: datetime
     drill: bool = False
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: role or username -> people (primary first, then backup); set by the runtime
+    directory: Callable[[str], list[Any]] | None = None
+    #: messages to deliver after commit (the transactional outbox); written by the runtime
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, kind: str, **detail: Any) -> None:
         """Leave an audit event (kind, detail) for this call."""
@@ -71,17 +75,6 @@ def _log(call: ServiceCall) -> dict[str, Any]:
     return {"logged": True}
 
 
-def _notify(call: ServiceCall) -> dict[str, Any]:
-    """Record the message and addressee (delivery channels plug in here)."""
-    to = call.params.get("to") or call.params.get("role") or call.params.get("recipient")
-    if not to:
-        raise ServiceError(f"notify in task {call.bpmn_id} has no addressee ('to' or 'role')")
-    message = call.params.get("message") or call.params.get("subject") or ""
-    call.record("notification", to=str(to), message=str(message), channel="record",
-                drill=call.drill)
-    return {"notified": str(to)}
-
-
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
@@ -91,6 +84,8 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 
 def default_registry() -> ServiceRegistry:
     registry = ServiceRegistry()
+    from engine.notify.service import notify
+
     registry.register("log", _log)
-    registry.register("notify", _notify)
+    registry.register("notify", notify)
     return registry

@@ -171,3 +171,30 @@ class RoleMemberRow(Base):
     username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), primary_key=True)
     position: Mapped[str] = mapped_column(String(10))
     rank: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NotificationRow(Base):
+    """Transactional outbox: written with the instance state, delivered after commit.
+
+    ``key`` makes a send idempotent: the same task of the same instance never queues the same
+    message to the same addressee twice, however often the command is retried."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), unique=True)
+    instance_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))          # email | webhook
+    target: Mapped[str] = mapped_column(String(1000))         # email address or URL
+    addressee: Mapped[str] = mapped_column(String(255))       # username or role
+    subject: Mapped[str] = mapped_column(String(1000))
+    body: Mapped[str] = mapped_column(Text)
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), index=True)   # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -59,7 +59,9 @@ class TimerService:
         if not self._sweeping.acquire(blocking=False):
             return 0
         try:
-            return self.engine.fire_due_timers()
+            fired = self.engine.fire_due_timers()
+            self.engine.deliver_notifications()
+            return fired
         except Exception:  # noqa: BLE001 - logged; the next sweep retries
             log.exception("timer sweep failed")
             return 0
@@ -68,8 +70,8 @@ class TimerService:
             self.schedule_next()
 
     def schedule_next(self) -> datetime | None:
-        """Point the wake-up job at the earliest pending timer (in wall time)."""
-        wake = self.engine.commands.next_wake_at()
+        """Point the wake-up job at the earliest pending timer or notification retry."""
+        wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at())
         with self._lock:
             self._scheduled_for = wake
             try:
@@ -84,7 +86,7 @@ class TimerService:
         return wake
 
     def _on_commit(self, _instance_id: str) -> None:
-        wake = self.engine.commands.next_wake_at()
+        wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at())
         with self._lock:
             current = self._scheduled_for
         if wake is not None and (current is None or wake < current):
@@ -95,3 +97,8 @@ class TimerService:
         """``wake_at`` is already on the engine clock (scaled instances were converted when
         the timer was projected), which is the wall clock in production."""
         return wake
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None

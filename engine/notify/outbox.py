@@ -1,0 +1,150 @@
+"""The outbox: queue in the command's transaction, deliver after commit, retry with backoff.
+
+Delivery claims a row (pending -> sending) before sending, so two workers never send the same
+message; a claim older than ``STALE_CLAIM`` (a worker killed mid-send) is taken over.  After
+``MAX_ATTEMPTS`` failures the message is marked failed and an incident is opened on its
+instance — the instance itself keeps running (its timers still fire).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import Clock
+from engine.store.models import AuditEventRow, IncidentRow, InstanceRow, NotificationRow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF = [timedelta(seconds=s) for s in (10, 30, 120, 600)]
+STALE_CLAIM = timedelta(minutes=5)
+
+Sender = Callable[[NotificationRow], None]
+
+
+def enqueue(session: Session, instance_id: str, items: list[dict[str, Any]], now: datetime) -> None:
+    for item in items:
+        key = f"{instance_id}:{item['task_id']}:{item['channel']}:{item['target']}"
+        if session.scalars(select(NotificationRow.id).where(NotificationRow.key == key)).first():
+            continue                      # this task already queued this message: idempotent
+        session.add(NotificationRow(
+            key=key, instance_id=instance_id, task_id=item["task_id"], bpmn_id=item["bpmn_id"],
+            channel=item["channel"], target=item["target"], addressee=item["addressee"],
+            subject=item["subject"], body=item["body"], drill=bool(item.get("drill")),
+            status="pending", attempts=0, next_attempt_at=now, created_at=now))
+
+
+class Outbox:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, senders: dict[str, Sender]):
+        self.sessions, self.clock, self.senders = sessions, clock, senders
+
+    def due_ids(self, limit: int = 100) -> list[int]:
+        now = self.clock.now()
+        with self.sessions() as session:
+            return list(session.scalars(select(NotificationRow.id).where(or_(
+                (NotificationRow.status == "pending") & (NotificationRow.next_attempt_at <= now),
+                (NotificationRow.status == "sending") & (NotificationRow.claimed_at <= now - STALE_CLAIM),
+            )).order_by(NotificationRow.next_attempt_at).limit(limit)))
+
+    def next_attempt_at(self) -> datetime | None:
+        with self.sessions() as session:
+            return session.scalars(select(NotificationRow.next_attempt_at)
+                                   .where(NotificationRow.status == "pending")
+                                   .order_by(NotificationRow.next_attempt_at).limit(1)).first()
+
+    def deliver_due(self) -> int:
+        """Send everything due; returns how many were sent.  Never raises."""
+        sent = 0
+        for notification_id in self.due_ids():
+            try:
+                sent += self._deliver(notification_id)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the others
+                log.exception("delivering notification %s failed", notification_id)
+        return sent
+
+    def _claim(self, notification_id: int) -> NotificationRow | None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            claimed = session.execute(update(NotificationRow).where(
+                NotificationRow.id == notification_id,
+                or_(NotificationRow.status == "pending",
+                    (NotificationRow.status == "sending") & (NotificationRow.claimed_at <= now - STALE_CLAIM)),
+            ).values(status="sending", claimed_at=now, attempts=NotificationRow.attempts + 1))
+            if claimed.rowcount != 1:
+                return None               # another worker has it
+            row = session.get(NotificationRow, notification_id)
+            session.expunge(row)
+            return row
+
+    def _deliver(self, notification_id: int) -> int:
+        row = self._claim(notification_id)
+        if row is None:
+            return 0
+        sender = self.senders.get(row.channel)
+        error = None
+        try:
+            if sender is None:
+                raise RuntimeError(f"no sender for channel '{row.channel}'")
+            sender(row)
+        except Exception as exc:  # noqa: BLE001 - recorded, retried
+            error = f"{exc.__class__.__name__}: {exc}"
+        self._record(row, error)
+        return 0 if error else 1
+
+    def _record(self, row: NotificationRow, error: str | None) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            current = session.get(NotificationRow, row.id)
+            assert current is not None
+            at = _instance_now(session, row.instance_id, now)
+            detail = {"notification_id": row.id, "channel": row.channel, "to": row.addressee,
+                      "target": row.target, "subject": row.subject, "attempt": current.attempts,
+                      "drill": row.drill}
+            if error is None:
+                current.status, current.sent_at, current.last_error = "sent", now, None
+                _audit(session, row, at, now, "notification_sent", detail)
+                return
+            current.last_error = error
+            _audit(session, row, at, now, "notification_attempt_failed", {**detail, "error": error})
+            if current.attempts >= MAX_ATTEMPTS:
+                current.status = "failed"
+                message = (f"notification to {row.addressee} via {row.channel} failed after "
+                           f"{current.attempts} attempts: {error}")
+                if row.instance_id:
+                    session.add(IncidentRow(instance_id=row.instance_id, task_id=row.task_id,
+                                            bpmn_id=row.bpmn_id, message=message, created_at=now))
+                _audit(session, row, at, now, "incident_raised", {"message": message})
+            else:
+                current.status = "pending"
+                current.next_attempt_at = now + BACKOFF[min(current.attempts - 1, len(BACKOFF) - 1)]
+
+    def requeue_failed(self, instance_id: str) -> int:
+        """Retry failed notifications of an instance (after fixing the mail server, say)."""
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            result = session.execute(update(NotificationRow).where(
+                NotificationRow.instance_id == instance_id, NotificationRow.status == "failed")
+                .values(status="pending", attempts=0, next_attempt_at=now))
+            return int(result.rowcount or 0)
+
+
+def _instance_now(session: Session, instance_id: str | None, now: datetime) -> datetime:
+    """Audit times are instance times; an accelerated instance's clock runs ahead."""
+    if not instance_id:
+        return now
+    row = session.get(InstanceRow, instance_id)
+    if row is None or not row.speed or row.wall_anchor is None:
+        return now
+    return row.started_at + (now - row.wall_anchor) * row.speed
+
+
+def _audit(session: Session, row: NotificationRow, at: datetime, now: datetime, kind: str,
+           detail: dict[str, Any]) -> None:
+    session.add(AuditEventRow(instance_id=row.instance_id, at=at, wall_at=now, actor="engine", kind=kind,
+                              bpmn_id=row.bpmn_id, task_id=row.task_id, detail=detail))
