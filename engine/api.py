@@ -140,7 +140,7 @@ class Engine:
 
     def show(self, instance_id: str) -> InstanceView:
         with self.sessions() as session:
-            return queries.show_instance(session, instance_id)
+            return queries.show_instance(session, instance_id, self.clock.now())
 
 
 def read_model_files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:

@@ -119,6 +119,7 @@ class InstanceView:
     incidents: list[IncidentView] = field(default_factory=list)
     timers: list[TimerView] = field(default_factory=list)
     data: dict[str, Any] | None = None
+    targets: list[Any] = field(default_factory=list)
 
     def summary_json(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "key": self.key, "version": self.version,
@@ -134,5 +135,6 @@ class InstanceView:
             "incidents": [i.to_json() for i in self.incidents],
             "timers": [t.to_json() for t in self.timers],
             "data": self.data,
+            "targets": [t.to_json() for t in self.targets],
         })
         return out

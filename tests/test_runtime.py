@@ -160,3 +160,17 @@ def test_scaled_clock_instance_fires_on_virtual_time(engine: Engine, clock: Manu
     clock.advance(timedelta(seconds=0.001))
     engine.fire_due_timers()
     assert _only_task(engine, iid).bpmn_id == "notify_backup"
+
+
+def test_show_measures_targets_met_and_missed(engine: Engine, clock: ManualClock) -> None:
+    _import(engine, "escalation.bpmn")                 # notify_supervisor has target PT30M
+    met = engine.start("escalation", {"price": 1})
+    clock.advance(timedelta(minutes=7))
+    engine.complete(_only_task(engine, met).task_id, {})
+    [result] = engine.show(met).targets
+    assert (result.bpmn_id, result.status, result.done_offset) == ("notify_supervisor", "met", timedelta(minutes=7))
+    assert result.sentence() == "Notify supervisor at +7m, target 30m: met"
+
+    late = engine.start("escalation", {"price": 1})
+    clock.advance(timedelta(minutes=31))
+    assert engine.show(late).targets[0].status == "missed"     # still open, already past target

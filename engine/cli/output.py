@@ -42,6 +42,9 @@ def instance_text(view: InstanceView) -> str:
             where = f"{inc.bpmn_id or '-'}" + (f" line {inc.line}" if inc.line else "")
             state = "resolved" if inc.resolved_at else "OPEN"
             lines.append(f"  [{state}] {where}: {inc.message}")
+    if view.targets:
+        lines.append("targets:")
+        lines.extend(f"  {t.sentence()}" for t in view.targets)
     lines.append("timeline:")
     for event in view.timeline:
         e = event.to_json()

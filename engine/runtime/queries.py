@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.runtime import targets
 from engine.store.models import (
     AuditEventRow, DefinitionRow, HumanTaskRow, IncidentRow, InstanceRow, TimerRow,
 )
@@ -51,7 +54,7 @@ def list_instances(session: Session, status: str | None = None, key: str | None 
     return [_summary(i, d) for i, d in rows]
 
 
-def show_instance(session: Session, instance_id: str) -> InstanceView:
+def show_instance(session: Session, instance_id: str, now: datetime | None = None) -> InstanceView:
     row = session.get(InstanceRow, instance_id)
     if row is None:
         raise NotFound(f"no instance '{instance_id}'")
@@ -70,5 +73,17 @@ def show_instance(session: Session, instance_id: str) -> InstanceView:
                                        .order_by(TimerRow.due_at))]
     view = _summary(row, definition)
     final = next((e.detail.get("data") for e in reversed(timeline) if e.kind == "instance_completed"), None)
+    finished = row.status in ("completed", "cancelled")
+    elapsed = (row.ended_at if finished and row.ended_at else _instance_now(row, now)) - row.started_at
+    measured = targets.measure(definition.tasks or {}, timeline, elapsed, finished)
     return InstanceView(view.instance_id, view.key, view.version, view.status, view.business_key,
-                        view.started_at, view.ended_at, view.speed, timeline, tasks, incidents, timers, final)
+                        view.started_at, view.ended_at, view.speed, timeline, tasks, incidents, timers, final,
+                        measured)
+
+
+def _instance_now(row: InstanceRow, now: datetime | None) -> datetime:
+    if now is None:
+        return row.updated_at
+    if row.speed and row.wall_anchor is not None:
+        return row.started_at + (now - row.wall_anchor) * row.speed
+    return now

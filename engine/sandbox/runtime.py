@@ -1,0 +1,130 @@
+"""Per-run state of sandboxed code: deadline, limits and the first refusal.
+
+Why this shape: limits must work in any thread and without signals, so compiled code calls
+``tick()`` in every loop, function, lambda and comprehension (the policy injects the calls), and
+the guards read the current run from a thread-local.  A refusal is raised as ``Refused``, a
+``BaseException``, and is also remembered on the run: a script that swallows it with a bare
+``except`` still fails when it ends, and every later tick raises again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+from engine.clock import monotonic
+
+FILENAME = "<sandbox>"          # co_filename of compiled model code: finds script lines
+_MEMORY_EVERY = 0.005           # seconds between samples of the process' resident memory
+
+
+class Refused(BaseException):
+    """A sandbox rule or limit stopped the script (not catchable by ``except Exception``)."""
+
+
+class Run:
+    """One evaluate/execute call: its limits, deadline and first failure."""
+
+    __slots__ = ("limits", "deadline", "failure", "line", "mem_next", "mem_base", "memo")
+
+    def __init__(self, limits: Any):
+        self.limits = limits
+        self.deadline = monotonic() + limits.seconds
+        self.failure: str | None = None
+        self.line: int | None = None
+        self.mem_next = 0.0               # the first tick takes the memory baseline
+        self.mem_base: int | None = None
+        self.memo: dict[int, tuple[tuple, int]] = {}   # tuple depth cache (guards)
+
+
+class _Local(threading.local):
+    run: Run | None = None
+
+
+_local = _Local()
+
+
+def start(limits: Any) -> tuple[Run, Run | None]:
+    """Make a new run current in this thread; returns it and the run it replaces."""
+    run = Run(limits)
+    previous = _local.run
+    _local.run = run
+    return run, previous
+
+
+def finish(previous: Run | None) -> None:
+    _local.run = previous
+
+
+def current() -> Run:
+    run = _local.run
+    if run is None:
+        raise Refused("sandboxed code can only run inside evaluate() or execute()")
+    return run
+
+
+def script_line(frame: Any) -> int | None:
+    """Line of the innermost sandboxed frame at or above ``frame``."""
+    while frame is not None:
+        if frame.f_code.co_filename == FILENAME:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def refuse(message: str) -> None:
+    """Stop the script: remember the first reason (and its line) and raise ``Refused``."""
+    run = _local.run
+    if run is not None and run.failure is None:
+        run.failure = message
+        run.line = script_line(sys._getframe(1))
+    raise Refused(message)
+
+
+def tick() -> bool:
+    """Injected into loops and calls: enforce the deadline and sample memory. Returns True."""
+    run = _local.run
+    if run is None:
+        raise Refused("sandboxed code can only run inside evaluate() or execute()")
+    now = monotonic()
+    if run.failure is not None:
+        raise Refused(run.failure)
+    if now > run.deadline:
+        refuse(f"time limit of {run.limits.seconds:g} s exceeded")
+    if now >= run.mem_next:
+        _sample_memory(run, now)
+    return True
+
+
+def _resident_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+try:
+    _PAGE = os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):  # pragma: no cover - not Linux
+    _PAGE = 4096
+
+
+def _sample_memory(run: Run, now: float) -> None:
+    """Refuse when the process grew by more than ``max_memory_mb`` since the run's first tick.
+
+    Size guards stop single huge values before they are built; this catches the slow way
+    (appending many modest values in a loop).  It is process-wide, so the limit is generous.
+    """
+    limit_mb = run.limits.max_memory_mb
+    rss = _resident_bytes() if limit_mb else None
+    if rss is None:
+        run.mem_next = float("inf")
+        return
+    if run.mem_base is None:
+        run.mem_base = rss
+    elif rss - run.mem_base > limit_mb * 1024 * 1024:
+        refuse(f"memory limit of {limit_mb} MB exceeded")
+    run.mem_next = now + _MEMORY_EVERY
