@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine import people, sandbox
+from engine import alerts, people, sandbox
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition, list_definitions, store_deployment
@@ -91,6 +91,10 @@ class Engine:
         if requeued and self.show(instance_id).status != "incident":
             return [f"{requeued} notification(s)"]
         return self.commands.retry(instance_id, dict(data or {}), actor)
+
+    def declare_from_alertmanager(self, payload: Any) -> list[Any]:
+        """Alertmanager webhook body -> runbook instances (see engine.alerts)."""
+        return alerts.declare_from_alertmanager(self, payload)
 
     def deliver_notifications(self) -> int:
         """Send queued notifications that are due (the worker does this continuously)."""

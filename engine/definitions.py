@@ -91,4 +91,4 @@ def list_definitions(session: Session, all_versions: bool = False) -> list[Defin
 
 def to_view(row: DefinitionRow) -> DefinitionView:
     return DefinitionView(row.key, row.version, row.name, row.executable, row.sha256.split(":")[0],
-                          row.created_at, list(row.warnings or []))
+                          row.created_at, list(row.warnings or []), dict(row.properties or {}))

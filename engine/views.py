@@ -19,11 +19,13 @@ class DefinitionView:
     sha256: str
     created_at: datetime
     warnings: list[str]
+    properties: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "version": self.version, "name": self.name,
                 "executable": self.executable, "sha256": self.sha256,
-                "created_at": isoformat(self.created_at), "warnings": self.warnings}
+                "created_at": isoformat(self.created_at), "warnings": self.warnings,
+                "properties": self.properties}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 from pathlib import Path
@@ -128,6 +129,21 @@ def _retry(engine: Engine, args: argparse.Namespace) -> int:
         + (view.incidents[-1].message if view.incidents else "see `contiflow show`"))
 
 
+def _alert(engine: Engine, args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.payload == "-" else Path(args.payload).read_text()
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return fail(f"{args.payload}: malformed JSON ({exc.msg}, line {exc.lineno})")
+    outcomes = engine.declare_from_alertmanager(payload)
+    if args.json:
+        emit_json([o.to_json() for o in outcomes])
+    else:
+        for o in outcomes:
+            print(f"{o.fingerprint}  {o.incident_type or '-'}  {o.action}  {o.instance_id or ''}")
+    return 0
+
+
 def _people(engine: Engine, args: argparse.Namespace) -> int:
     if args.load:
         path = Path(args.load)
@@ -168,7 +184,7 @@ def _worker(engine: Engine, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "import": _import, "definitions": _definitions, "instances": _instances, "show": _show,
     "start": _start, "tasks": _tasks, "complete": _complete, "cancel": _cancel, "retry": _retry,
-    "people": _people, "worker": _worker,
+    "alert": _alert, "people": _people, "worker": _worker,
 }
 
 

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("instance_id")
     p.add_argument("--data")
     p.add_argument("--as", dest="actor")
+    p = add("alert", "declare incidents from an Alertmanager webhook payload (file or - for stdin)")
+    p.add_argument("payload")
     p = add("people", "the people directory: users and roles (primary/backup)")
     p.add_argument("--load", metavar="FILE", help="load users and roles from a YAML file")
     p = add("worker", "fire due timers and background work")
