@@ -69,3 +69,35 @@ def test_only_the_fence_imports_spiffworkflow() -> None:
                  if p.relative_to(root).parts[0] not in ("spiff", "importer")
                  and any(n.split(".")[0] == "SpiffWorkflow" for n in _imports(p))]
     assert offenders == []
+
+
+def test_flat_task_lookups_find_what_the_tree_walk_finds() -> None:
+    """Our O(n) READY/WAITING look-ups agree with SpiffWorkflow's tree walk on a real model
+    with parallel branches, a boundary timer and a subprocess."""
+    from pathlib import Path
+
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine.spiff.limits import tree_get_tasks
+
+    corpus = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "executable"
+    model = corpus / "bpmn-js-examples" / "nested-subprocesses.bpmn"
+    if not model.exists():
+        import pytest
+        pytest.skip("corpus not available")
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(model))
+    [process_id] = parser.get_process_ids()
+    wf = BpmnWorkflow(parser.get_spec(process_id), parser.get_subprocess_specs(process_id),
+                      script_engine=PythonScriptEngine())
+    for _ in range(10):
+        wf.do_engine_steps()
+        for state in (TaskState.READY, TaskState.WAITING, TaskState.READY | TaskState.WAITING):
+            assert {t.id for t in wf.get_tasks(state=state)} == {t.id for t in tree_get_tasks(wf, state=state)}
+        ready = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+        if not ready:
+            break
+        ready[0].run()

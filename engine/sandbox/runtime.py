@@ -2,7 +2,7 @@
 
 Why this shape: limits must work in any thread and without signals, so compiled code calls
 ``tick()`` in every loop, function, lambda and comprehension (the policy injects the calls), and
-the guards read the current run from a thread-local.  A refusal is raised as ``Refused``, a
+the guards read the current run from a context variable (per thread, and cheap to read).  A refusal is raised as ``Refused``, a
 ``BaseException``, and is also remembered on the run: a script that swallows it with a bare
 ``except`` still fails when it ends, and every later tick raises again.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
+from contextvars import ContextVar, Token
 from typing import Any
 
 from engine.clock import monotonic
@@ -31,35 +31,31 @@ class Run:
 
     def __init__(self, limits: Any):
         self.limits = limits
-        self.deadline = monotonic() + limits.seconds
+        started = monotonic()
+        self.deadline = started + limits.seconds
         self.failure: str | None = None
         self.line: int | None = None
-        self.mem_next = 0.0               # the first tick takes the memory baseline
+        self.mem_next = started + _MEMORY_EVERY   # first memory sample: the baseline
         self.mem_base: int | None = None
-        self.memo: dict[int, tuple[tuple, int]] = {}   # tuple depth cache (guards)
+        self.memo: dict[int, tuple[tuple, int]] | None = None   # tuple depth cache (guards)
 
 
-class _Local(threading.local):
-    run: Run | None = None
+_current: ContextVar[Run | None] = ContextVar("sandbox_run", default=None)
+_get = _current.get
 
 
-_local = _Local()
-
-
-def start(limits: Any) -> tuple[Run, Run | None]:
-    """Make a new run current in this thread; returns it and the run it replaces."""
+def start(limits: Any) -> tuple[Run, Token]:
+    """Make a new run current (in this thread/context); ``finish`` restores the previous one."""
     run = Run(limits)
-    previous = _local.run
-    _local.run = run
-    return run, previous
+    return run, _current.set(run)
 
 
-def finish(previous: Run | None) -> None:
-    _local.run = previous
+def finish(token: Token) -> None:
+    _current.reset(token)
 
 
 def current() -> Run:
-    run = _local.run
+    run = _get()
     if run is None:
         raise Refused("sandboxed code can only run inside evaluate() or execute()")
     return run
@@ -76,7 +72,7 @@ def script_line(frame: Any) -> int | None:
 
 def refuse(message: str) -> None:
     """Stop the script: remember the first reason (and its line) and raise ``Refused``."""
-    run = _local.run
+    run = _get()
     if run is not None and run.failure is None:
         run.failure = message
         run.line = script_line(sys._getframe(1))
@@ -85,7 +81,7 @@ def refuse(message: str) -> None:
 
 def tick() -> bool:
     """Injected into loops and calls: enforce the deadline and sample memory. Returns True."""
-    run = _local.run
+    run = _get()
     if run is None:
         raise Refused("sandboxed code can only run inside evaluate() or execute()")
     now = monotonic()
@@ -113,7 +109,8 @@ except (AttributeError, ValueError, OSError):  # pragma: no cover - not Linux
 
 
 def _sample_memory(run: Run, now: float) -> None:
-    """Refuse when the process grew by more than ``max_memory_mb`` since the run's first tick.
+    """Refuse when the process grew by more than ``max_memory_mb`` since the baseline, taken on
+    the first tick after 5 ms (short runs never pay for reading /proc).
 
     Size guards stop single huge values before they are built; this catches the slow way
     (appending many modest values in a loop).  It is process-wide, so the limit is generous.

@@ -1,0 +1,249 @@
+"""Compile-time policy: RestrictedPython's rules plus ours, and the compile cache.
+
+Why: RestrictedPython alone allows imports (through a guarded ``__import__``), classes,
+endless loops and size-blind operators.  On top of its rewriting this policy refuses imports,
+classes and calls to dangerous builtins at compile time (so ``check()`` rejects a model at
+import), injects ``_tick_()`` into every loop body, function, lambda and comprehension (the
+time limit, no signals), and routes ``* ** << + %``, f-strings, starred displays/calls and
+tuple displays through the runtime guards.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+import warnings
+from functools import lru_cache
+from types import CodeType
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.transformer import (
+    INSPECT_ATTRIBUTES,
+    IOPERATOR_TO_STR,
+    RestrictingNodeTransformer,
+    copy_locations,
+)
+
+from engine.errors import ScriptError
+from engine.sandbox.guards import blocked_attribute
+from engine.sandbox.runtime import FILENAME
+
+MAX_SOURCE = 100_000
+_BINOPS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Add: "_add_",
+           ast.Mod: "_mod_"}
+FORBIDDEN_CALLS = frozenset({
+    "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input",
+    "breakpoint", "help", "exit", "quit", "memoryview", "bytearray", "bytes", "super",
+    "setattr", "delattr", "classmethod", "staticmethod", "property", "object",
+})
+_LINE = re.compile(r"^Line (\d+): (.*)$", re.S)
+
+
+def _name(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+def _call(func: str, args: list, like: ast.AST) -> ast.Call:
+    node = ast.Call(func=_name(func), args=args, keywords=[])
+    copy_locations(node, like)
+    return node
+
+
+def _tick(like: ast.AST) -> ast.stmt:
+    stmt = ast.Expr(_call("_tick_", [], like))
+    copy_locations(stmt, like)
+    return stmt
+
+
+class SandboxPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's transformer with our refusals and injected guards."""
+
+    def visit_Import(self, node: ast.AST) -> ast.AST:
+        self.error(node, "import statements are not allowed")
+        return node
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self.error(node, "class definitions are not allowed")
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        """``x: int = 5`` runs as ``x = 5`` (annotations are not evaluated)."""
+        if not isinstance(node.target, ast.Name):
+            self.error(node, "annotated assignment is only allowed to simple names")
+            return node
+        replacement = ast.Pass() if node.value is None else ast.Assign([node.target], node.value)
+        copy_locations(replacement, node)
+        return self.visit(replacement)
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        name = node.attr
+        if blocked_attribute(name) and not name.startswith("_") and name not in INSPECT_ATTRIBUTES:
+            self.error(node, f'"{name}" is a restricted attribute name')
+        return super().visit_Attribute(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        func = node.func
+        if isinstance(func, ast.Name):
+            self._check_call(node, func.id)
+        node = self.node_contents_visit(node)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            star = ast.Starred(self._stars("c", node.args, node), ast.Load())
+            copy_locations(star, node)
+            node.args = [star]
+        return node
+
+    def _check_call(self, node: ast.Call, name: str) -> None:
+        args = node.args
+        if name in FORBIDDEN_CALLS:
+            self.error(node, f"{name}() is not allowed")
+        elif name in ("getattr", "hasattr") and len(args) > 1 and isinstance(args[1], ast.Constant) \
+                and isinstance(args[1].value, str) and blocked_attribute(args[1].value):
+            self.error(node, f'{name}() of the restricted attribute "{args[1].value}"')
+        elif name == "type" and (len(args) > 1 or node.keywords):
+            self.error(node, "type() with three arguments (creating classes) is not allowed")
+        elif name == "iter" and len(args) > 1:
+            self.error(node, "iter() with a sentinel is not allowed")
+
+    # time limit: a tick in every loop body, function, lambda and comprehension
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node = super().visit_While(node)
+        node.body.insert(0, _tick(node))
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        node = super().visit_For(node)
+        node.body.insert(0, _tick(node))
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node = super().visit_FunctionDef(node)
+        prologue = [_tick(node)]
+        if node.args.vararg:
+            check = ast.Expr(_call("_varargs_", [_name(node.args.vararg.arg)], node))
+            copy_locations(check, node)
+            prologue.append(check)
+        node.body[0:0] = prologue
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        node = super().visit_Lambda(node)
+        values = [_call("_tick_", [], node)]
+        if node.args.vararg:
+            values.append(_call("_varargs_", [_name(node.args.vararg.arg)], node))
+        body = ast.BoolOp(ast.And(), values + [node.body])
+        copy_locations(body, node.body)
+        node.body = body
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, _call("_tick_", [], node.iter))
+        return node
+
+    # size limits: operators, f-strings, starred displays, tuples
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        helper = _BINOPS.get(type(node.op))
+        return node if helper is None else _call(helper, [node.left, node.right], node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        """``d[k] += v`` (RestrictedPython refuses it) becomes a guarded read-modify-write."""
+        target = node.target
+        if not isinstance(target, ast.Subscript):
+            return super().visit_AugAssign(node)
+        if isinstance(target.slice, ast.Slice):
+            self.error(node, "augmented assignment to a slice is not allowed")
+            return node
+        obj, key, value = self.visit(target.value), self.visit(target.slice), self.visit(node.value)
+        o, k = self.gen_tmp_name(), self.gen_tmp_name()
+        current = _call("_getitem_", [_name(o), _name(k)], node)
+        new = _call("_inplacevar_", [ast.Constant(IOPERATOR_TO_STR[type(node.op)]), current, value],
+                    node)
+        store = ast.Subscript(_call("_write_", [_name(o)], node), _name(k), ast.Store())
+        stmts = [ast.Assign([ast.Name(o, ast.Store())], obj),
+                 ast.Assign([ast.Name(k, ast.Store())], key),
+                 ast.Assign([store], new)]
+        for stmt in stmts:
+            copy_locations(stmt, node)
+        return stmts
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        node = self.node_contents_visit(node)
+        if not any(isinstance(v, ast.FormattedValue) for v in node.values):
+            return node
+        parts: list[ast.expr] = []
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue):
+                spec = v.format_spec if v.format_spec is not None else ast.Constant("")
+                parts.append(ast.Tuple([v.value, ast.Constant(v.conversion), spec], ast.Load()))
+            else:
+                parts.append(v)
+        return _call("_fstr_", parts, node)
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        node = self.node_contents_visit(node)
+        if not isinstance(node.ctx, ast.Load) or any(isinstance(e, ast.Slice) for e in node.elts):
+            return node
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            return self._stars("t", node.elts, node)
+        if all(isinstance(e, ast.Constant) for e in node.elts):
+            return node
+        return _call("_tuple_", node.elts, node)
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        node = self.node_contents_visit(node)
+        if isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts):
+            return self._stars("l", node.elts, node)
+        return node
+
+    def _stars(self, kind: str, elts: list, like: ast.AST) -> ast.Call:
+        flags = tuple(isinstance(e, ast.Starred) for e in elts)
+        values = [e.value if isinstance(e, ast.Starred) else e for e in elts]
+        return _call("_stars_", [ast.Constant(kind), ast.Constant(flags), *values], like)
+
+
+def _refusal(errors: tuple | list, source: str) -> ScriptError:
+    messages, line = [], None
+    for error in errors:
+        m = _LINE.match(error)
+        text = error
+        if m:
+            line = line or (int(m.group(1)) if m.group(1).isdigit() else None)
+            text = f"{m.group(2)} (line {m.group(1)})"
+        messages.append(text)
+    return ScriptError("; ".join(messages), line=line, expression=source)
+
+
+@lru_cache(maxsize=4096)
+def compile_source(source: str, mode: str) -> CodeType:
+    """Compile model code once per (source, mode); raises ScriptError if it is refused."""
+    if mode not in ("eval", "exec"):
+        raise ValueError(f"mode must be 'eval' or 'exec', not {mode!r}")
+    if not isinstance(source, str):
+        raise ScriptError("script must be a string", expression=repr(source)[:200])
+    if len(source) > MAX_SOURCE:
+        raise ScriptError(f"script longer than {MAX_SOURCE} characters", expression=source[:200])
+    text = source.strip() if mode == "eval" else textwrap.dedent(source)
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    try:
+        with warnings.catch_warnings():   # "\d" or "x is 1" in a model: not our log's concern
+            warnings.simplefilter("ignore")
+            result = compiler(text, filename=FILENAME, policy=SandboxPolicy)
+    except SyntaxError as exc:        # raised by the final compile() (e.g. 'return' outside def)
+        message = f"SyntaxError: {exc.msg}"
+        raise ScriptError(f"{message} (line {exc.lineno})" if exc.lineno else message,
+                          line=exc.lineno, expression=source) from None
+    except (RecursionError, MemoryError):
+        raise ScriptError("script is nested too deeply", expression=source) from None
+    except ValueError as exc:         # e.g. NUL bytes in the source
+        raise ScriptError(f"cannot compile: {exc}", expression=source) from None
+    if result.errors:
+        raise _refusal(result.errors, source)
+    if result.code is None:           # pragma: no cover - empty errors but no code
+        raise ScriptError("cannot compile script", expression=source)
+    return result.code
