@@ -153,6 +153,26 @@ def to_python(src: str, language: str | None = None) -> str:
     return s
 
 
+_TEMPLATE_PART = re.compile(r"[$#]\{([^{}]*)\}")
+
+
+def template_to_python(text: str) -> str:
+    """``Outage in ${region}`` → ``'Outage in ' + str(region)``."""
+    parts: list[str] = []
+    pos = 0
+    for m in _TEMPLATE_PART.finditer(text):
+        if m.start() > pos:
+            parts.append(repr(text[pos:m.start()]))
+        parts.append(f"str({to_python('${' + m.group(1) + '}')})")
+        pos = m.end()
+    if pos < len(text):
+        parts.append(repr(text[pos:]))
+    result = " + ".join(parts) or "''"
+    if "${" in _TEMPLATE_PART.sub("", text) or "#{" in _TEMPLATE_PART.sub("", text):
+        raise Untranslatable(f"nested template expression in {text!r}")
+    return result
+
+
 def _utc(value: str) -> str:
     """Naive ISO dates are read as UTC, never as the server's zone."""
     if _ISO_DATE.match(value) and "T" in value.upper() and not re.search(r"(Z|[+-]\d{2}:?\d{2})$",

@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.importer.expr import Untranslatable, timer_to_python, to_python
+from engine.importer.expr import Untranslatable, template_to_python, timer_to_python, to_python
 from engine.importer.metadata import service_name
 from engine.importer.ns import BPMN, CAMUNDA, SPIFF, ZEEBE, b, child, ext, local, q, text
 from engine.importer.problems import Report
@@ -33,10 +33,13 @@ def _after_documentation(el: Any) -> int:
 
 
 def _param_value(raw: str) -> str:
-    """An input mapping's value as a Python expression."""
+    """An input mapping's value as a Python expression (text with ``${…}`` is a template)."""
     s = raw.strip()
-    if s.startswith("${") or s.startswith("#{") or s.startswith("="):
+    if s.startswith("=") or (s.startswith(("${", "#{")) and s.endswith("}")
+                             and s.count("{") == 1):
         return to_python(s)
+    if "${" in s or "#{" in s:
+        return template_to_python(s)
     return repr(raw)
 
 
@@ -190,6 +193,11 @@ def multi_instance(el: Any, report: Report) -> None:
             item = out_elem.lstrip("=").strip()
             if item.isidentifier():
                 _data_item(mi, "outputDataItem", item)
+        elif collection and element and child(mi, BPMN, "loopDataOutputRef") is None:
+            # Camunda/Zeebe keep the element variable local to each instance; without an
+            # output, Spiff merges it back and the next instance fails ("already exists").
+            _set_child(mi, "loopDataOutputRef", child(mi, BPMN, "loopDataInputRef").text)
+            _data_item(mi, "outputDataItem", element)
         if child(mi, BPMN, "loopCardinality") is None and child(mi, BPMN, "loopDataInputRef") is None:
             report.problem("multi-instance activity needs a cardinality or an input collection",
                            el)

@@ -47,7 +47,8 @@ def duplicate_ids(root: Any, exec_roots: list[Any], report: Report) -> None:
         if len(els) < 2:
             continue
         lines = ", ".join(str(line_of(e) or "?") for e in els)
-        identical = len({_canonical(e) for e in els}) == 1
+        flow_like = any(local(e.tag) in FLOW_NODES or local(e.tag) == "sequenceFlow" for e in els)
+        identical = not flow_like and len({_canonical(e) for e in els}) == 1
         if identical or not any(id(e) in inside for e in els):
             report.warn(f"id {ident!r} is used {len(els)} times (lines {lines})", els[1])
         else:

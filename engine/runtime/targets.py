@@ -23,7 +23,7 @@ class TargetResult:
     kind: str                   # target | rto
     target: timedelta
     done_offset: timedelta | None
-    status: str                 # met | missed | open | skipped
+    status: str                 # met | missed | open | skipped (path not taken)
 
     def to_json(self) -> dict[str, Any]:
         return {"bpmn_id": self.bpmn_id, "name": self.name, "kind": self.kind,
@@ -64,10 +64,10 @@ def measure(tasks_meta: dict[str, Any], timeline: list[TimelineEvent], now_offse
             offset = timedelta(seconds=done[bpmn_id]) if bpmn_id in done else None
             if offset is not None:
                 status = "met" if offset <= target else "missed"
-            elif now_offset > target:
-                status = "missed"
+            elif now_offset >= target or bpmn_id in cancelled:
+                status = "missed"          # overdue, or withdrawn by an escalation
             else:
-                status = "skipped" if finished or bpmn_id in cancelled else "open"
+                status = "skipped" if finished else "open"
             results.append(TargetResult(bpmn_id, meta.get("name") or bpmn_id, kind, target, offset, status))
     return sorted(results, key=lambda r: (r.target, r.bpmn_id))
 

@@ -144,7 +144,27 @@ def complete_task(wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> Any:
     task = find_task(wf, task_id)
     task.data.update(data)
     task.run()
+    share_with_other_branches(wf, task, data)
     return task
+
+
+def share_with_other_branches(wf: BpmnWorkflow, source: Any, data: dict[str, Any]) -> None:
+    """Submitted form data is process-scoped, as modelers (Camunda) draw it.
+
+    SpiffWorkflow gives every parallel branch its own copy of the data taken at the split, so
+    a watch branch waiting on a timer ("payment restored within the RTO?") would never see
+    the answer given in the other branch.  Tasks that are waiting, ready or running get the
+    submitted values, and so do their finished parents: SpiffWorkflow re-merges a waiting
+    task's data from its parent each time it checks a timer, parent values winning."""
+    if not data:
+        return
+    live = TaskState.WAITING | TaskState.READY | TaskState.STARTED
+    for task in _all_tasks(wf):
+        if task is not source and task.state & live:
+            task.data.update(data)
+            parent = task.parent
+            if parent is not None and parent.state & TaskState.FINISHED_MASK:
+                parent.data.update(data)
 
 
 def find_task(wf: BpmnWorkflow, task_id: str) -> Any:
@@ -174,6 +194,7 @@ def reset_for_retry(wf: BpmnWorkflow, data: dict[str, Any]) -> list[str]:
         task.data.update(data)
         task._set_state(TaskState.READY)
         ids.append(bpmn_id(task))
+        share_with_other_branches(wf, task, data)
     return ids
 
 
