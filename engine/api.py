@@ -13,7 +13,7 @@ from typing import Any
 from engine import alerts, people, sandbox
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
-from engine.definitions import known_keys, latest_definition, list_definitions, store_deployment
+from engine.definitions import known_keys, latest_definition_id, list_definitions, store_deployment
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
 import engine.importer as importer
 from engine.notify.channels import default_senders
@@ -72,9 +72,10 @@ class Engine:
         if data is not None and not isinstance(data, dict):
             raise InvalidInput("start data must be a JSON object")
         with self.sessions() as session:
-            definition = latest_definition(session, key)
-        if definition is None:
-            raise NotFound(f"no definition with key '{key}' (see `contiflow definitions`)")
+            definition_id = latest_definition_id(session, key)
+            if definition_id is None:
+                raise NotFound(f"no definition with key '{key}' (see `contiflow definitions`)")
+            definition = self.commands.definitions.get(session, definition_id)
         return self.commands.start(definition, dict(data or {}), business_key, speed, actor, drill)
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, *, actor: str | None = None) -> str:

@@ -74,6 +74,11 @@ def latest_definition(session: Session, key: str) -> DefinitionRow | None:
                            .order_by(DefinitionRow.version.desc()).limit(1)).first()
 
 
+def latest_definition_id(session: Session, key: str) -> int | None:
+    return session.scalars(select(DefinitionRow.id).where(DefinitionRow.key == key)
+                           .order_by(DefinitionRow.version.desc()).limit(1)).first()
+
+
 def known_keys(session: Session) -> set[str]:
     return set(session.scalars(select(DefinitionRow.key).distinct()))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.importer.ns import BPMN, b, child, local, text
+from engine.importer.ns import BPMN, CAMUNDA, b, child, local, ns_of, text
 from engine.importer.problems import Report
 
 _ITEMS = ("message", "signal", "error", "escalation")
@@ -108,6 +108,10 @@ def unsupported(process: Any, report: Report) -> None:
                 report.problem("boundary event has no event definition", el)
         elif kind in ("choreographyTask", "subChoreography", "callChoreography"):
             report.problem(f"{kind} is not supported in an executable process", el)
+        elif kind in ("executionListener", "taskListener") and ns_of(el.tag) == CAMUNDA:
+            owner = el.getparent().getparent()
+            report.warn(f"camunda:{kind} ({el.get('event') or 'any event'}) is ignored: "
+                        "listeners do not run here; model the step as a task", owner)
         elif kind == "multiInstanceLoopCharacteristics" and child(el, BPMN,
                                                                   "complexBehaviorDefinition"):
             report.problem("complex multi-instance behaviour is not supported", el.getparent())

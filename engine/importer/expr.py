@@ -71,7 +71,6 @@ def _convert(src: str, words: dict[str, str], feel: bool, original: str) -> str:
     i = 0
     while i < len(toks):
         kind, val = toks[i]
-        nxt = toks[i + 1][1] if i + 1 < len(toks) else None
         if kind == "str":
             out.append(repr(ast.literal_eval(val)) if not feel else repr(val[1:-1]))
         elif kind == "num":
@@ -105,7 +104,6 @@ def _convert(src: str, words: dict[str, str], feel: bool, original: str) -> str:
             i = j
             continue
         i += 1
-        del nxt
     return _python_ok(" ".join(out), original)
 
 

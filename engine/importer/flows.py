@@ -38,11 +38,31 @@ class Container:
             elif kind in FLOW_NODES and c.tag == b(kind) and c.get("id"):
                 self.nodes[c.get("id")] = c
 
+        self._ends: dict[str, dict[str, list[Any]]] = {"sourceRef": {}, "targetRef": {}}
+        for f in self.flows:
+            self._index(f)
+
+    def _index(self, flow: Any) -> None:
+        for end, index in self._ends.items():
+            index.setdefault(flow.get(end) or "", []).append(flow)
+
+    def add_flow(self, flow: Any) -> None:
+        self.flows.append(flow)
+        self._index(flow)
+
+    def move(self, flow: Any, end: str, node_id: str) -> None:
+        """Point one end of a flow elsewhere, keeping the indexes right."""
+        old = self._ends[end].get(flow.get(end) or "", [])
+        if flow in old:
+            old.remove(flow)
+        flow.set(end, node_id)
+        self._ends[end].setdefault(node_id, []).append(flow)
+
     def outgoing(self, nid: str) -> list[Any]:
-        return [f for f in self.flows if f.get("sourceRef") == nid]
+        return list(self._ends["sourceRef"].get(nid, ()))
 
     def incoming(self, nid: str) -> list[Any]:
-        return [f for f in self.flows if f.get("targetRef") == nid]
+        return list(self._ends["targetRef"].get(nid, ()))
 
 
 class IdMaker:
@@ -71,7 +91,7 @@ def _new(parent: Any, kind: str, new_id: str, before: Any = None, **attrs: str) 
 
 def _flow(c: Container, ids: IdMaker, src: str, tgt: str) -> Any:
     f = _new(c.node, "sequenceFlow", ids(f"Flow_{src}_{tgt}"), sourceRef=src, targetRef=tgt)
-    c.flows.append(f)
+    c.add_flow(f)
     return f
 
 
@@ -133,7 +153,7 @@ def fix_activity_splits(c: Container, ids: IdMaker) -> None:
         gw = _new(c.node, gw_kind, ids(f"{nid}_implicit_split"), before=node.getnext())
         c.nodes[gw.get("id")] = gw
         for f in out:
-            f.set("sourceRef", gw.get("id"))
+            c.move(f, "sourceRef", gw.get("id"))
             if conditional and _condition(f) is None and f.get("id") != default:
                 cond = etree.SubElement(f, b("conditionExpression"))
                 cond.text = "True"
@@ -153,7 +173,7 @@ def fix_joins(c: Container, ids: IdMaker) -> None:
         gw = _new(c.node, "exclusiveGateway", ids(f"{nid}_implicit_join"), before=node)
         c.nodes[gw.get("id")] = gw
         for f in inc:
-            f.set("targetRef", gw.get("id"))
+            c.move(f, "targetRef", gw.get("id"))
         _flow(c, ids, gw.get("id"), nid)
 
 
@@ -176,7 +196,7 @@ def fix_links(c: Container, report: Report) -> None:
             report.problem(f"link event {name!r} has no matching catching link event", node)
             continue
         for f in c.incoming(node.get("id")):
-            f.set("targetRef", target.get("id"))
+            c.move(f, "targetRef", target.get("id"))
         node.getparent().remove(node)
         del c.nodes[node.get("id")]
     for node in catches.values():

@@ -14,18 +14,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import people, sandbox
-from engine.notify import outbox
 from engine.clock import Clock, FixedClock, ScaledClock, isoformat
 from engine.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from engine.forms import defaults as form_defaults
 from engine.forms import validate_submission
+from engine.notify import outbox
 from engine.runtime import projections
 from engine.services import ServiceCall, ServiceRegistry
 from engine.spiff import serializer
 from engine.spiff import workflow_ops as ops
 from engine.spiff.script_engine import SandboxScriptEngine
 from engine.spiff.timer_bridge import clock_in_effect
-from engine.store.models import AuditEventRow, DefinitionRow, HumanTaskRow, InstanceRow, TimerRow
+from engine.runtime.definition_cache import DefinitionCache, DefinitionInfo
+from engine.store.models import AuditEventRow, HumanTaskRow, InstanceRow, TimerRow
 
 Action = Callable[[Any, "CommandContext"], None]
 
@@ -45,6 +46,8 @@ class CommandContext:
     session: Session | None = None
     outbox: list[dict[str, Any]] = field(default_factory=list)
     timers_before: list[ops.PendingTimer] = field(default_factory=list)
+    ready_before: list[ops.ReadyTask] = field(default_factory=list)
+    form_data: dict[str, Any] = field(default_factory=dict)
 
     def call_service(self, task: Any, name: str, params: dict[str, Any]) -> Any:
         session = self.session
@@ -62,7 +65,7 @@ class CommandContext:
         return result
 
 
-def start_form_defaults(definition: DefinitionRow) -> dict[str, Any]:
+def start_form_defaults(definition: DefinitionInfo) -> dict[str, Any]:
     """Defaults declared on the start event's form seed the instance's data."""
     seeded: dict[str, Any] = {}
     for meta in (definition.tasks or {}).values():
@@ -75,6 +78,7 @@ class InstanceCommands:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, registry: ServiceRegistry,
                  limits: sandbox.Limits):
         self.sessions, self.clock, self.registry, self.limits = sessions, clock, registry, limits
+        self.definitions = DefinitionCache()
         #: called with the instance id after each committed command (the timer scheduler listens)
         self.after_commit: list[Callable[[str], None]] = []
 
@@ -89,7 +93,8 @@ class InstanceCommands:
             return ScaledClock(row.speed, row.started_at, row.wall_anchor, base=base)
         return base
 
-    def _to_wall(self, clock: Clock) -> Callable[[datetime], datetime]:
+    @staticmethod
+    def _to_wall(clock: Clock) -> Callable[[datetime], datetime]:
         if isinstance(clock, ScaledClock):
             return clock.to_wall
         return lambda moment: moment
@@ -98,7 +103,7 @@ class InstanceCommands:
         return SandboxScriptEngine(ctx.call_service, self.limits)
 
     # -- commands ----------------------------------------------------------------------
-    def start(self, definition: DefinitionRow, data: dict[str, Any], business_key: str | None,
+    def start(self, definition: DefinitionInfo, data: dict[str, Any], business_key: str | None,
               speed: float | None, actor: str | None, drill: bool = False) -> str:
         if not definition.executable or not definition.spec:
             raise InvalidTransition(f"definition '{definition.key}' v{definition.version} is model-only "
@@ -113,40 +118,31 @@ class InstanceCommands:
                           status="running", state="{}", lock_version=0, started_at=now,
                           speed=speed, wall_anchor=now if speed else None, drill=drill, updated_at=now)
         with self.sessions.begin() as session:
-            session.add(row)
             clock = self.instance_clock(row, base)
             ctx = CommandContext(instance_id, actor, drill, clock, self.registry, session=session)
             with clock_in_effect(clock):
                 wf = serializer.new_workflow(definition.sha256, definition.spec, self._script_engine(ctx))
-                start_task = wf.get_tasks(state=ops.READY)
-                for task in start_task:
+                for task in wf.get_tasks(state=ops.READY):
                     task.data.update(data)
-                before: dict[str, tuple[int, str]] = {}
                 failure = ops.advance(wf, clock)
-            audit = projections.AuditWriter(session, instance_id, clock.now, base.now, actor)
+            audit = projections.AuditWriter(instance_id, clock.now, base.now, actor)
             audit.add("instance_started", key=definition.key, version=definition.version,
                       business_key=business_key, data=data, speed=speed, drill=drill)
-            self._save(session, row, definition, wf, before, ctx, failure, clock, base, audit, initial=True)
+            self._save(session, row, definition, wf, {}, ctx, failure, clock, base, audit, initial=True)
         self._committed(instance_id)
         return instance_id
 
     def complete(self, task_id: str, data: dict[str, Any], actor: str | None) -> str:
-        with self.sessions() as session:
-            task_row = session.get(HumanTaskRow, task_id)
-            instance_id = task_row.instance_id if task_row else None
-            form = list(task_row.form or []) if task_row else []
-        if instance_id is None:
-            raise self._missing_task(task_id)
-        validate_submission(form, data)   # refuse bad input before taking any lock
-
         def act(wf: Any, ctx: CommandContext) -> None:
             task = ops.find_task(wf, task_id)
             if not ops.is_ready_human(task):
-                raise Conflict(f"task {task_id} was already completed or is no longer ready")
-            ops.complete_task(wf, task_id, validate_submission(form, data))
+                assert ctx.session is not None
+                done = self._missing_task(ctx.session, task_id)
+                raise done if isinstance(done, Conflict) else Conflict(
+                    f"task {task_id} was already completed or is no longer ready")
+            ops.complete_task(wf, task_id, ctx.form_data)
             ctx.completed_by_actor.add(task_id)
-        self._run(instance_id, actor, act, expect_task=task_id)
-        return instance_id
+        return self._run(None, actor, act, task=(task_id, data))
 
     def cancel(self, instance_id: str, actor: str | None) -> None:
         def act(wf: Any, ctx: CommandContext) -> None:
@@ -185,56 +181,68 @@ class InstanceCommands:
             return session.scalars(select(func.min(TimerRow.wake_at))).first()
 
     # -- the transaction -----------------------------------------------------------------
-    def _run(self, instance_id: str, actor: str | None, action: Action,
-             allowed: tuple[str, ...] = ("running",), expect_task: str | None = None,
-             audit_kind: str | None = None, audit_detail: dict[str, Any] | None = None) -> None:
+    def _run(self, instance_id: str | None, actor: str | None, action: Action,
+             allowed: tuple[str, ...] = ("running",), task: tuple[str, dict[str, Any]] | None = None,
+             audit_kind: str | None = None, audit_detail: dict[str, Any] | None = None) -> str:
+        """Lock, load, act, advance, save — one transaction.  With ``task`` (id, form data) the
+        instance is found from the open task and the data checked against its form first."""
         base = FixedClock(self.clock.now())
+        form_data: dict[str, Any] = {}
         with self.sessions.begin() as session:
+            if task is not None:
+                task_row = session.get(HumanTaskRow, task[0])
+                if task_row is None:
+                    raise self._missing_task(session, task[0])
+                instance_id = task_row.instance_id
+                form_data = validate_submission(list(task_row.form or []), task[1])
+            assert instance_id is not None
             row = session.get(InstanceRow, instance_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"no instance '{instance_id}'")
             if row.status not in allowed:
-                if expect_task:
-                    raise Conflict(f"task {expect_task} can no longer be completed: instance is {row.status}")
+                if task is not None:
+                    raise Conflict(f"task {task[0]} can no longer be completed: instance is {row.status}")
                 raise InvalidTransition(f"instance {instance_id} is {row.status}; "
                                         f"this needs it to be {' or '.join(allowed)}")
-            definition = session.get(DefinitionRow, row.definition_id)
-            assert definition is not None and definition.spec is not None
+            definition = self.definitions.get(session, row.definition_id)
+            assert definition.spec is not None
             clock = self.instance_clock(row, base)
-            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry, session=session)
+            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry, session=session,
+                                 form_data=form_data)
             with clock_in_effect(clock):
                 wf = serializer.restore_workflow(definition.sha256, definition.spec, json.loads(row.state),
                                                  self._script_engine(ctx))
                 before = ops.snapshot(wf)
                 ctx.timers_before = ops.pending_timers(wf)
+                ctx.ready_before = ops.ready_human_tasks(wf)
                 action(wf, ctx)
                 failure = ops.advance(wf, clock)
-            audit = projections.AuditWriter(session, instance_id, clock.now, base.now, actor)
+            audit = projections.AuditWriter(instance_id, clock.now, base.now, actor)
             if audit_kind:
                 audit.add(audit_kind, **(audit_detail or {}))
             self._save(session, row, definition, wf, before, ctx, failure, clock, base, audit)
         self._committed(instance_id)
+        return instance_id
 
-    def _save(self, session: Session, row: InstanceRow, definition: DefinitionRow, wf: Any,
+    def _save(self, session: Session, row: InstanceRow, definition: DefinitionInfo, wf: Any,
               before: dict[str, tuple[int, str]], ctx: CommandContext, failure: ops.Failure | None,
               clock: Clock, base: Clock, audit: projections.AuditWriter, initial: bool = False) -> None:
         now = clock.now()
+        previous_status = None if initial else row.status
         status = self._status(wf, ctx, failure)
-        state = json.dumps(serializer.workflow_state(wf), default=str)
-        values = {"state": state, "status": status, "lock_version": row.lock_version + 1,
-                  "updated_at": base.now(),
+        values = {"state": json.dumps(serializer.workflow_state(wf), default=str), "status": status,
+                  "lock_version": row.lock_version + 1, "updated_at": base.now(),
                   "ended_at": now if status in ("completed", "cancelled") else None}
         if initial:
             for name, value in values.items():
                 setattr(row, name, value)
+            session.add(row)
             session.flush()
         else:
             result = session.execute(update(InstanceRow).where(
                 InstanceRow.id == row.id, InstanceRow.lock_version == row.lock_version).values(**values))
             if result.rowcount != 1:
                 raise Conflict(f"instance {row.id} was changed by someone else; reload and try again")
-            session.expire(row)
-            row = session.get(InstanceRow, row.id)
         after = ops.snapshot(wf)
         projections.audit_timers_fired(audit, ctx.timers_before, after, now)
         projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor)
@@ -243,15 +251,16 @@ class InstanceCommands:
         outbox.enqueue(session, row.id, ctx.outbox, base.now())
         live = status in ("running", "incident")
         timers = ops.pending_timers(wf) if live else []
-        projections.rewrite_human_tasks(session, row, definition, ops.ready_human_tasks(wf) if live else [],
-                                        timers, now)
-        projections.rewrite_timers(session, row, timers, self._to_wall(clock))
+        projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before,
+                                     ops.ready_human_tasks(wf) if live else [], timers, now)
+        projections.sync_timers(session, row.id, ctx.timers_before, timers, self._to_wall(clock))
         if failure is not None:
-            projections.record_incident(session, row, failure, now, audit)
-        elif status != "incident":
-            projections.resolve_incidents(session, row, now, audit)
+            projections.record_incident(session, row.id, failure, now, audit)
+        elif status != "incident" and previous_status == "incident":
+            projections.resolve_incidents(session, row.id, now, audit)
         if status in ("completed", "cancelled"):
             audit.add(f"instance_{status}", data=ops.final_data(wf) if status == "completed" else {})
+        audit.write(session)
 
     @staticmethod
     def _status(wf: Any, ctx: CommandContext, failure: ops.Failure | None) -> str:
@@ -261,11 +270,11 @@ class InstanceCommands:
             return "incident"
         return "completed" if ops.is_completed(wf) else "running"
 
-    def _missing_task(self, task_id: str) -> Exception:
-        with self.sessions() as session:
-            done = session.scalars(select(AuditEventRow).where(
-                AuditEventRow.task_id == task_id, AuditEventRow.kind == "task_completed")
-                .order_by(AuditEventRow.id.desc()).limit(1)).first()
+    @staticmethod
+    def _missing_task(session: Session, task_id: str) -> Exception:
+        done = session.scalars(select(AuditEventRow).where(
+            AuditEventRow.task_id == task_id, AuditEventRow.kind == "task_completed")
+            .order_by(AuditEventRow.id.desc()).limit(1)).first()
         if done is not None:
             who = f" by {done.actor}" if done.actor and done.actor != "engine" else ""
             return Conflict(f"task {task_id} was already completed{who} at {isoformat(done.at)}")

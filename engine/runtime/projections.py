@@ -1,5 +1,6 @@
-"""After every command: rewrite an instance's human tasks and timers, append audit events for
-what changed, and open or resolve incidents — all in the command's transaction."""
+"""After every command: bring an instance's human tasks and timers up to date (only what
+changed, in batched statements), append audit events for what changed, and open or resolve
+incidents — all in the command's transaction."""
 
 from __future__ import annotations
 
@@ -7,27 +8,33 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from engine.durations import add_duration
 from engine.errors import InvalidInput
 from engine.spiff import workflow_ops as ops
-from engine.store.models import AuditEventRow, DefinitionRow, HumanTaskRow, IncidentRow, InstanceRow, TimerRow
+from engine.store.models import AuditEventRow, HumanTaskRow, IncidentRow, InstanceRow, TimerRow
 
 
 class AuditWriter:
-    """Collects audit events for one command; times come from the instance and engine clocks."""
+    """Collects one command's audit events and writes them in one statement."""
 
-    def __init__(self, session: Session, instance_id: str, at: Callable[[], datetime],
-                 wall: Callable[[], datetime], actor: str | None):
-        self.session, self.instance_id, self.at, self.wall, self.actor = session, instance_id, at, wall, actor
+    def __init__(self, instance_id: str, at: Callable[[], datetime], wall: Callable[[], datetime],
+                 actor: str | None):
+        self.instance_id, self.at, self.wall, self.actor = instance_id, at, wall, actor
+        self.rows: list[dict[str, Any]] = []
 
     def add(self, kind: str, bpmn_id: str | None = None, task_id: str | None = None,
             actor: str | None = None, **detail: Any) -> None:
-        self.session.add(AuditEventRow(instance_id=self.instance_id, at=self.at(), wall_at=self.wall(),
-                                       actor=actor if actor is not None else self.actor, kind=kind,
-                                       bpmn_id=bpmn_id, task_id=task_id, detail=detail))
+        self.rows.append({"instance_id": self.instance_id, "at": self.at(), "wall_at": self.wall(),
+                          "actor": actor if actor is not None else self.actor, "kind": kind,
+                          "bpmn_id": bpmn_id, "task_id": task_id, "detail": detail})
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.execute(insert(AuditEventRow), self.rows)
+            self.rows = []
 
 
 def audit_changes(audit: AuditWriter, before: dict[str, tuple[int, str]],
@@ -54,8 +61,7 @@ def audit_timers_fired(audit: AuditWriter, timers_before: list[ops.PendingTimer]
     """A timer that was pending and is now completed fired: say when it was due and how late."""
     for timer in timers_before:
         state = after.get(timer.task_id, (None, timer.bpmn_id))[0]
-        fired = state == ops.COMPLETED or (timer.kind == "cycle" and timer.due_at <= now)
-        if fired:
+        if state == ops.COMPLETED or (timer.kind == "cycle" and timer.due_at <= now):
             audit.add("timer_fired", bpmn_id=timer.bpmn_id, task_id=timer.task_id, actor="engine",
                       due_at=timer.due_at.isoformat(), late_seconds=max(0.0, (now - timer.due_at).total_seconds()),
                       attached_to=timer.attached_to)
@@ -69,23 +75,29 @@ def _element_word(kind: str) -> str:
     return "task"
 
 
-def rewrite_human_tasks(session: Session, row: InstanceRow, definition: DefinitionRow,
-                        ready: list[ops.ReadyTask], timers: list[ops.PendingTimer], now: datetime) -> None:
-    previous = {t.id: t for t in session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
-    session.execute(delete(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))
-    sla = {}
+def sync_human_tasks(session: Session, row: InstanceRow, tasks_meta: dict[str, Any],
+                     before: list[ops.ReadyTask], after: list[ops.ReadyTask],
+                     timers: list[ops.PendingTimer], now: datetime) -> None:
+    """Delete tasks no longer ready, insert newly ready ones; untouched rows keep their claim."""
+    before_ids = {t.task_id for t in before}
+    after_ids = {t.task_id for t in after}
+    gone = before_ids - after_ids
+    if gone:
+        session.execute(delete(HumanTaskRow).where(HumanTaskRow.id.in_(gone)))
+    new = [t for t in after if t.task_id not in before_ids]
+    if not new:
+        return
+    sla: dict[str, datetime] = {}
     for timer in timers:
         if timer.attached_to and (timer.attached_to not in sla or timer.due_at < sla[timer.attached_to]):
             sla[timer.attached_to] = timer.due_at
-    for task in ready:
-        meta = definition.tasks.get(task.bpmn_id) or {}
-        old = previous.get(task.task_id)
-        session.add(HumanTaskRow(
-            id=task.task_id, instance_id=row.id, bpmn_id=task.bpmn_id, name=task.name,
-            role=meta.get("role"), form=meta.get("form") or [],
-            ready_at=old.ready_at if old else now,
-            due_at=sla.get(task.bpmn_id) or _target_due(row, meta),
-            claimed_by=old.claimed_by if old else None))
+    rows = []
+    for task in new:
+        meta = tasks_meta.get(task.bpmn_id) or {}
+        rows.append({"id": task.task_id, "instance_id": row.id, "bpmn_id": task.bpmn_id, "name": task.name,
+                     "role": meta.get("role"), "form": meta.get("form") or [], "ready_at": now,
+                     "due_at": sla.get(task.bpmn_id) or _target_due(row, meta), "claimed_by": None})
+    session.execute(insert(HumanTaskRow), rows)
 
 
 def _target_due(row: InstanceRow, meta: dict[str, Any]) -> datetime | None:
@@ -98,29 +110,36 @@ def _target_due(row: InstanceRow, meta: dict[str, Any]) -> datetime | None:
         return None
 
 
-def rewrite_timers(session: Session, row: InstanceRow, timers: list[ops.PendingTimer],
-                   to_wall: Callable[[datetime], datetime]) -> None:
-    session.execute(delete(TimerRow).where(TimerRow.instance_id == row.id))
-    for timer in timers:
-        session.add(TimerRow(id=timer.task_id, instance_id=row.id, bpmn_id=timer.bpmn_id,
-                             kind=timer.kind, due_at=timer.due_at, wake_at=to_wall(timer.due_at)))
+def sync_timers(session: Session, instance_id: str, before: list[ops.PendingTimer],
+                after: list[ops.PendingTimer], to_wall: Callable[[datetime], datetime]) -> None:
+    """Keep the timers table equal to the pending timers (a cycle's next due time counts as new)."""
+    old = {(t.task_id, t.due_at) for t in before}
+    current = {(t.task_id, t.due_at) for t in after}
+    gone = {task_id for task_id, _ in old - current}
+    if gone:
+        session.execute(delete(TimerRow).where(TimerRow.id.in_(gone)))
+    fresh = [t for t in after if (t.task_id, t.due_at) not in old]
+    if fresh:
+        session.execute(insert(TimerRow), [
+            {"id": t.task_id, "instance_id": instance_id, "bpmn_id": t.bpmn_id, "kind": t.kind,
+             "due_at": t.due_at, "wake_at": to_wall(t.due_at)} for t in fresh])
 
 
-def record_incident(session: Session, row: InstanceRow, failure: ops.Failure, now: datetime,
+def record_incident(session: Session, instance_id: str, failure: ops.Failure, now: datetime,
                     audit: AuditWriter) -> None:
-    open_same = session.scalars(select(IncidentRow).where(
-        IncidentRow.instance_id == row.id, IncidentRow.resolved_at.is_(None),
+    open_same = session.scalars(select(IncidentRow.id).where(
+        IncidentRow.instance_id == instance_id, IncidentRow.resolved_at.is_(None),
         IncidentRow.message == failure.message)).first()
     if open_same is None:
-        session.add(IncidentRow(instance_id=row.id, task_id=failure.task_id, bpmn_id=failure.bpmn_id,
+        session.add(IncidentRow(instance_id=instance_id, task_id=failure.task_id, bpmn_id=failure.bpmn_id,
                                 message=failure.message, line=failure.line, created_at=now))
     audit.add("incident_raised", bpmn_id=failure.bpmn_id, task_id=failure.task_id, actor="engine",
               message=failure.message, line=failure.line)
 
 
-def resolve_incidents(session: Session, row: InstanceRow, now: datetime, audit: AuditWriter) -> None:
+def resolve_incidents(session: Session, instance_id: str, now: datetime, audit: AuditWriter) -> None:
     for incident in session.scalars(select(IncidentRow).where(
-            IncidentRow.instance_id == row.id, IncidentRow.resolved_at.is_(None))):
+            IncidentRow.instance_id == instance_id, IncidentRow.resolved_at.is_(None))):
         incident.resolved_at = now
         audit.add("incident_resolved", bpmn_id=incident.bpmn_id, task_id=incident.task_id,
                   incident_id=incident.id)

@@ -74,8 +74,11 @@ def refuse(message: str) -> None:
     """Stop the script: remember the first reason (and its line) and raise ``Refused``."""
     run = _get()
     if run is not None and run.failure is None:
+        frame = sys._getframe(1)          # inline walk: no extra call near the recursion limit
+        while frame is not None and frame.f_code.co_filename != FILENAME:
+            frame = frame.f_back
         run.failure = message
-        run.line = script_line(sys._getframe(1))
+        run.line = frame.f_lineno if frame is not None else None
     raise Refused(message)
 
 
@@ -94,10 +97,21 @@ def tick() -> bool:
     return True
 
 
+_statm: tuple[int, int] | None = None    # (pid, fd) of /proc/<pid>/statm, kept open
+
+
 def _resident_bytes() -> int | None:
+    """Resident set size from /proc (Linux); None elsewhere.  One fd per process: no file
+    objects to close (this runs inside sandboxed code, possibly at the recursion limit)."""
+    global _statm
+    pid = os.getpid()
+    if _statm is None or _statm[0] != pid:        # first use, or we were forked
+        try:
+            _statm = (pid, os.open(f"/proc/{pid}/statm", os.O_RDONLY | os.O_CLOEXEC))
+        except (OSError, AttributeError):
+            return None
     try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
+        return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return None
 

@@ -32,7 +32,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # no pre-ping: it costs a round trip per command; stale connections are recycled instead
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
 def create_schema(engine: Engine) -> None:
