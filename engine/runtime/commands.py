@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import people, sandbox
@@ -20,13 +20,14 @@ from engine.forms import defaults as form_defaults
 from engine.forms import validate_submission
 from engine.notify import outbox
 from engine.runtime import projections
+from engine.runtime import statements as sql
 from engine.services import ServiceCall, ServiceRegistry
 from engine.spiff import serializer
 from engine.spiff import workflow_ops as ops
 from engine.spiff.script_engine import SandboxScriptEngine
 from engine.spiff.timer_bridge import clock_in_effect
 from engine.runtime.definition_cache import DefinitionCache, DefinitionInfo
-from engine.store.models import AuditEventRow, HumanTaskRow, InstanceRow, TimerRow
+from engine.store.models import AuditEventRow, InstanceRow, TimerRow
 
 Action = Callable[[Any, "CommandContext"], None]
 
@@ -87,7 +88,7 @@ class InstanceCommands:
             listener(instance_id)
 
     # -- clocks ------------------------------------------------------------------------
-    def instance_clock(self, row: InstanceRow, base: Clock) -> Clock:
+    def instance_clock(self, row: Any, base: Clock) -> Clock:
         """The instance's clock for one command, on the command's fixed ``base`` instant."""
         if row.speed and row.wall_anchor is not None:
             return ScaledClock(row.speed, row.started_at, row.wall_anchor, base=base)
@@ -115,8 +116,9 @@ class InstanceCommands:
         base = FixedClock(self.clock.now())
         now = base.now()
         row = InstanceRow(id=instance_id, definition_id=definition.id, business_key=business_key,
-                          status="running", state="{}", lock_version=0, started_at=now,
-                          speed=speed, wall_anchor=now if speed else None, drill=drill, updated_at=now)
+                          status="running", state="{}", lock_version=-1, started_at=now,
+                          speed=speed, wall_anchor=now if speed else None, drill=drill, updated_at=now,
+                          ended_at=None)
         with self.sessions.begin() as session:
             clock = self.instance_clock(row, base)
             ctx = CommandContext(instance_id, actor, drill, clock, self.registry, session=session)
@@ -189,14 +191,15 @@ class InstanceCommands:
         base = FixedClock(self.clock.now())
         form_data: dict[str, Any] = {}
         with self.sessions.begin() as session:
+            conn = session.connection()
             if task is not None:
-                task_row = session.get(HumanTaskRow, task[0])
+                task_row = conn.execute(sql.TASK_OWNER, {"task_id": task[0]}).first()
                 if task_row is None:
                     raise self._missing_task(session, task[0])
                 instance_id = task_row.instance_id
                 form_data = validate_submission(list(task_row.form or []), task[1])
             assert instance_id is not None
-            row = session.get(InstanceRow, instance_id, with_for_update=True)
+            row = conn.execute(sql.LOCK_INSTANCE, {"instance_id": instance_id}).first()
             if row is None:
                 raise NotFound(f"no instance '{instance_id}'")
             if row.status not in allowed:
@@ -224,7 +227,7 @@ class InstanceCommands:
         self._committed(instance_id)
         return instance_id
 
-    def _save(self, session: Session, row: InstanceRow, definition: DefinitionInfo, wf: Any,
+    def _save(self, session: Session, row: Any, definition: DefinitionInfo, wf: Any,
               before: dict[str, tuple[int, str]], ctx: CommandContext, failure: ops.Failure | None,
               clock: Clock, base: Clock, audit: projections.AuditWriter, initial: bool = False) -> None:
         now = clock.now()
@@ -233,14 +236,15 @@ class InstanceCommands:
         values = {"state": json.dumps(serializer.workflow_state(wf), default=str), "status": status,
                   "lock_version": row.lock_version + 1, "updated_at": base.now(),
                   "ended_at": now if status in ("completed", "cancelled") else None}
+        conn = session.connection()
         if initial:
-            for name, value in values.items():
-                setattr(row, name, value)
-            session.add(row)
-            session.flush()
+            conn.execute(sql.INSERT_INSTANCE, {
+                "id": row.id, "definition_id": row.definition_id, "business_key": row.business_key,
+                "started_at": row.started_at, "speed": row.speed, "wall_anchor": row.wall_anchor,
+                "drill": row.drill, **values})
         else:
-            result = session.execute(update(InstanceRow).where(
-                InstanceRow.id == row.id, InstanceRow.lock_version == row.lock_version).values(**values))
+            result = conn.execute(sql.SAVE_INSTANCE, {"instance_id": row.id,
+                                                      "expected_version": row.lock_version, **values})
             if result.rowcount != 1:
                 raise Conflict(f"instance {row.id} was changed by someone else; reload and try again")
         after = ops.snapshot(wf)

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.durations import add_duration
 from engine.errors import InvalidInput
+from engine.runtime import statements as sql
 from engine.spiff import workflow_ops as ops
-from engine.store.models import AuditEventRow, HumanTaskRow, IncidentRow, InstanceRow, TimerRow
+from engine.store.models import IncidentRow
 
 
 class AuditWriter:
@@ -33,7 +34,7 @@ class AuditWriter:
 
     def write(self, session: Session) -> None:
         if self.rows:
-            session.execute(insert(AuditEventRow), self.rows)
+            session.connection().execute(sql.INSERT_AUDIT, self.rows)
             self.rows = []
 
 
@@ -75,7 +76,7 @@ def _element_word(kind: str) -> str:
     return "task"
 
 
-def sync_human_tasks(session: Session, row: InstanceRow, tasks_meta: dict[str, Any],
+def sync_human_tasks(session: Session, row: Any, tasks_meta: dict[str, Any],
                      before: list[ops.ReadyTask], after: list[ops.ReadyTask],
                      timers: list[ops.PendingTimer], now: datetime) -> None:
     """Delete tasks no longer ready, insert newly ready ones; untouched rows keep their claim."""
@@ -83,7 +84,7 @@ def sync_human_tasks(session: Session, row: InstanceRow, tasks_meta: dict[str, A
     after_ids = {t.task_id for t in after}
     gone = before_ids - after_ids
     if gone:
-        session.execute(delete(HumanTaskRow).where(HumanTaskRow.id.in_(gone)))
+        session.connection().execute(sql.DELETE_TASKS, {"ids": sorted(gone)})
     new = [t for t in after if t.task_id not in before_ids]
     if not new:
         return
@@ -97,10 +98,10 @@ def sync_human_tasks(session: Session, row: InstanceRow, tasks_meta: dict[str, A
         rows.append({"id": task.task_id, "instance_id": row.id, "bpmn_id": task.bpmn_id, "name": task.name,
                      "role": meta.get("role"), "form": meta.get("form") or [], "ready_at": now,
                      "due_at": sla.get(task.bpmn_id) or _target_due(row, meta), "claimed_by": None})
-    session.execute(insert(HumanTaskRow), rows)
+    session.connection().execute(sql.INSERT_TASKS, rows)
 
 
-def _target_due(row: InstanceRow, meta: dict[str, Any]) -> datetime | None:
+def _target_due(row: Any, meta: dict[str, Any]) -> datetime | None:
     target = (meta.get("properties") or {}).get("target")
     if not target:
         return None
@@ -117,10 +118,10 @@ def sync_timers(session: Session, instance_id: str, before: list[ops.PendingTime
     current = {(t.task_id, t.due_at) for t in after}
     gone = {task_id for task_id, _ in old - current}
     if gone:
-        session.execute(delete(TimerRow).where(TimerRow.id.in_(gone)))
+        session.connection().execute(sql.DELETE_TIMERS, {"ids": sorted(gone)})
     fresh = [t for t in after if (t.task_id, t.due_at) not in old]
     if fresh:
-        session.execute(insert(TimerRow), [
+        session.connection().execute(sql.INSERT_TIMERS, [
             {"id": t.task_id, "instance_id": instance_id, "bpmn_id": t.bpmn_id, "kind": t.kind,
              "due_at": t.due_at, "wake_at": to_wall(t.due_at)} for t in fresh])
 

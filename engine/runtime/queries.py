@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -15,20 +16,30 @@ from engine.store.models import (
 from engine.views import IncidentView, InstanceView, TaskView, TimelineEvent, TimerView
 
 
-def task_view(row: HumanTaskRow) -> TaskView:
+def task_view(row: Any) -> TaskView:
     return TaskView(row.id, row.instance_id, row.bpmn_id, row.name, row.role, row.due_at,
                     list(row.form or []), row.ready_at, row.claimed_by)
 
 
+_TASKS = HumanTaskRow.__table__
+_TASK_ORDER = (_TASKS.c.due_at.is_(None), _TASKS.c.due_at, _TASKS.c.ready_at, _TASKS.c.id)
+_TASKS_OF_INSTANCE = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id")).order_by(*_TASK_ORDER)
+
+
 def list_tasks(session: Session, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:
-    query = select(HumanTaskRow)
-    if instance_id:
-        query = query.where(HumanTaskRow.instance_id == instance_id)
-    if role:
-        query = query.where(HumanTaskRow.role == role)
-    rows = session.scalars(query.order_by(HumanTaskRow.due_at.is_(None), HumanTaskRow.due_at,
-                                          HumanTaskRow.ready_at, HumanTaskRow.id))
-    return [task_view(r) for r in rows]
+    """Ready tasks, earliest deadline first (Core: the inbox is the hottest read)."""
+    if instance_id and not role:
+        query = _TASKS_OF_INSTANCE
+        params = {"instance_id": instance_id}
+    else:
+        query = select(_TASKS)
+        if instance_id:
+            query = query.where(_TASKS.c.instance_id == instance_id)
+        if role:
+            query = query.where(_TASKS.c.role == role)
+        query = query.order_by(*_TASK_ORDER)
+        params = {}
+    return [task_view(r) for r in session.connection().execute(query, params)]
 
 
 def get_task(session: Session, task_id: str) -> TaskView:

@@ -1,0 +1,32 @@
+"""The hot path's SQL, built once: every command runs these, so they are plain Core
+statements with bound parameters (SQLAlchemy caches their compiled form)."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from engine.store.models import AuditEventRow, HumanTaskRow, InstanceRow, TimerRow
+
+INSTANCES = InstanceRow.__table__
+TASKS = HumanTaskRow.__table__
+TIMERS = TimerRow.__table__
+AUDIT = AuditEventRow.__table__
+
+TASK_OWNER = select(TASKS.c.instance_id, TASKS.c.form).where(TASKS.c.id == bindparam("task_id"))
+
+LOCK_INSTANCE = (select(INSTANCES).where(INSTANCES.c.id == bindparam("instance_id")).with_for_update())
+
+INSERT_INSTANCE = insert(INSTANCES)
+
+SAVE_INSTANCE = (update(INSTANCES)
+                 .where(INSTANCES.c.id == bindparam("instance_id"),
+                        INSTANCES.c.lock_version == bindparam("expected_version"))
+                 .values(state=bindparam("state"), status=bindparam("status"),
+                         lock_version=bindparam("lock_version"), updated_at=bindparam("updated_at"),
+                         ended_at=bindparam("ended_at")))
+
+DELETE_TASKS = delete(TASKS).where(TASKS.c.id.in_(bindparam("ids", expanding=True)))
+INSERT_TASKS = insert(TASKS)
+DELETE_TIMERS = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
+INSERT_TIMERS = insert(TIMERS)
+INSERT_AUDIT = insert(AUDIT)
