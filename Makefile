@@ -14,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
+	$(BIN)/contiflow people --load runbooks/people.yaml
 	$(BIN)/contiflow import --each bpmn runbooks
 	$(BIN)/contiflow worker
 

@@ -183,31 +183,15 @@ def test_completing_a_completed_task_is_a_conflict(cli) -> None:
     assert code != 0 and "already completed by alice" in err
 
 
-def test_worker_once_fires_due_timers(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_accelerated_instance_escalates_through_the_worker(cli) -> None:
+    """A Camunda 7 runbook on a clock a billion times faster: ten virtual minutes pass in well
+    under a millisecond, so by the time the worker looks, the supervisor's SLA has expired."""
     cli("import", MODELERS / "camunda7_escalation.bpmn")
-    iid = cli("start", "camunda7_escalation", "--speed", "1000000", "--json")[1]["instance_id"]
-    # ten virtual minutes pass in 0.6 ms of wall time at this speed; the worker fires what is due
-    import time
-
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        code, out, _ = cli("worker", "--once", "--json")
-        assert code == 0
-        if [t["bpmn_id"] for t in _tasks(cli, iid)] == ["notify_backup"]:
-            break
-    assert [t["bpmn_id"] for t in _tasks(cli, iid)] == ["notify_backup"]
-
-
-def test_form_data_is_checked_against_the_model_before_anything_changes(cli) -> None:
-    cli("import", MODELERS / "camunda7_escalation.bpmn")
-    iid = cli("start", "camunda7_escalation", "--json")[1]["instance_id"]
-    _complete(cli, _tasks(cli, iid)[0], {"acknowledged": "true"})       # coerced to a boolean
+    iid = cli("start", "camunda7_escalation", "--speed", "1e9", "--json")[1]["instance_id"]
+    code, out, _ = cli("worker", "--once", "--json")
+    assert code == 0 and out["instances_run"] == 1
     [task] = _tasks(cli, iid)
-    code, _, err = cli("complete", task["task_id"], "--data", '{"summary": "x"}')
-    assert code != 0 and "severity" in err and "required" in err
-    code, _, err = cli("complete", task["task_id"], "--data", '{"severity": "apocalyptic"}')
-    assert code != 0 and "severity" in err and "not one of" in err
-    assert [t["task_id"] for t in _tasks(cli, iid)] == [task["task_id"]]    # nothing changed
-    _complete(cli, task, {"severity": "critical"})
+    assert (task["bpmn_id"], task["role"]) == ("notify_backup", "it_supervisor_backup")
     view = cli("show", iid, "--json")[1]
-    assert view["status"] == "completed" and view["data"]["acknowledged"] is True
+    cancelled = [e for e in view["timeline"] if e["kind"] == "task_cancelled"]
+    assert cancelled and cancelled[0]["bpmn_id"] == "notify_supervisor"
