@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from itertools import count
 from typing import Any
@@ -74,7 +75,7 @@ def start(draft: ProcessDraft, engine: Engine | None = None, data: dict[str, Any
 def complete(wf: Any, bpmn_id: str, data: dict[str, Any] | None = None) -> None:
     ready = [t for t in wf.get_tasks(state=TaskState.READY, manual=True)
              if t.task_spec.bpmn_id == bpmn_id]
-    assert ready, f"{bpmn_id} not ready; ready: {[t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY)]}"
+    assert ready, f"{bpmn_id} is not ready"
     ready[0].data.update(data or {})
     ready[0].run()
     wf.do_engine_steps()
@@ -229,7 +230,8 @@ def test_timer_expression_variable() -> None:
 @pytest.mark.parametrize("definition", [
     "<bpmn:timerEventDefinition/>",
     "<bpmn:timerEventDefinition><bpmn:timeDate/></bpmn:timerEventDefinition>",
-    "<bpmn:timerEventDefinition><bpmn:timeDuration>  </bpmn:timeDuration></bpmn:timerEventDefinition>",
+    "<bpmn:timerEventDefinition><bpmn:timeDuration>  </bpmn:timeDuration>"
+    "</bpmn:timerEventDefinition>",
 ])
 def test_empty_timer_is_rejected(definition: str) -> None:
     body = ('<bpmn:startEvent id="start"/>' + flow("f0", "start", "wait")
@@ -344,15 +346,20 @@ def test_python_script_runs() -> None:
 DMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">
   <decision id="other" name="Other"><decisionTable id="t0">
-    <input id="i0" label="a"><inputExpression id="e0" typeRef="string"><text>a</text></inputExpression></input>
+    <input id="i0" label="a">
+      <inputExpression id="e0" typeRef="string"><text>a</text></inputExpression></input>
     <output id="o0" name="b" typeRef="string"/>
-    <rule id="r0"><inputEntry id="ie0"><text></text></inputEntry><outputEntry id="oe0"><text>"x"</text></outputEntry></rule>
+    <rule id="r0"><inputEntry id="ie0"><text></text></inputEntry>
+      <outputEntry id="oe0"><text>"x"</text></outputEntry></rule>
   </decisionTable></decision>
   <decision id="severity" name="Severity"><decisionTable id="t1">
-    <input id="i1" label="minutes"><inputExpression id="e1" typeRef="integer"><text>minutes</text></inputExpression></input>
+    <input id="i1" label="minutes">
+      <inputExpression id="e1" typeRef="integer"><text>minutes</text></inputExpression></input>
     <output id="o1" name="level" typeRef="string"/>
-    <rule id="r1"><inputEntry id="ie1"><text>&gt; 60</text></inputEntry><outputEntry id="oe1"><text>"high"</text></outputEntry></rule>
-    <rule id="r2"><inputEntry id="ie2"><text>&lt;= 60</text></inputEntry><outputEntry id="oe2"><text>"low"</text></outputEntry></rule>
+    <rule id="r1"><inputEntry id="ie1"><text>&gt; 60</text></inputEntry>
+      <outputEntry id="oe1"><text>"high"</text></outputEntry></rule>
+    <rule id="r2"><inputEntry id="ie2"><text>&lt;= 60</text></inputEntry>
+      <outputEntry id="oe2"><text>"low"</text></outputEntry></rule>
   </decisionTable></decision>
 </definitions>"""
 
@@ -430,17 +437,20 @@ def test_form_fields_and_properties() -> None:
             '</camunda:formField>'
             '<camunda:formField id="minutes" label="Minutes" type="long"/>'
             '</camunda:formData><camunda:properties>'
-            '<camunda:property name="priority" value="1"/><camunda:property name="duration" value="PT1H"/>'
+            '<camunda:property name="priority" value="1"/>'
+            '<camunda:property name="duration" value="PT1H"/>'
             '</camunda:properties></bpmn:extensionElements></bpmn:userTask>')
     extra = ('<bpmn:extensionElements><camunda:properties><camunda:property name="incident_type" '
              'value="outage"/></camunda:properties></bpmn:extensionElements>')
-    _, draft = one(_service(task).replace(b'isExecutable="true">', b'isExecutable="true">' + extra.encode()))
+    marker = b'isExecutable="true">'
+    _, draft = one(_service(task).replace(marker, marker + extra.encode()))
     info = draft.tasks["svc"]
     sev, minutes = info.form
     assert (sev.id, sev.type, sev.required, sev.default) == ("severity", "enum", True, "low")
     assert sev.options == (("low", "Low"), ("high", "High"))
     assert (minutes.type, minutes.required) == ("long", False)
-    assert info.properties == {"priority": "1", "duration": "PT1H", "target": "PT30M", "rto": "PT4H"}
+    assert info.properties == {"priority": "1", "duration": "PT1H", "target": "PT30M",
+                               "rto": "PT4H"}
     assert info.documentation.startswith("Assess") and info.line
     assert draft.properties == {"incident_type": "outage"}
 
@@ -451,7 +461,8 @@ def test_signavio_and_zeebe_properties() -> None:
             '<signavio:signavioMetaData metaKey="bgcolor" metaValue="#fff"/>'
             '<signavio:signavioMetaData metaKey="rto" metaValue="PT2H"/>'
             '<zeebe:properties><zeebe:property name="target" value="PT5M"/></zeebe:properties>'
-            '</bpmn:extensionElements></bpmn:task>' + flow("f1", "a", "end") + '<bpmn:endEvent id="end"/>')
+            '</bpmn:extensionElements></bpmn:task>' + flow("f1", "a", "end")
+            + '<bpmn:endEvent id="end"/>')
     _, draft = one(doc(body))
     assert draft.tasks["a"].properties == {"rto": "PT2H", "target": "PT5M"}
 
@@ -484,7 +495,8 @@ def test_empty_pool_without_is_executable_is_skipped() -> None:
 def test_all_structural_problems_are_listed() -> None:
     body = ('<bpmn:userTask id="a"/><bpmn:userTask id="a"/>' + flow("f1", "a", "ghost")
             + '<bpmn:callActivity id="call" calledElement="elsewhere"/>'
-            + '<bpmn:scriptTask id="s" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>')
+            + '<bpmn:scriptTask id="s" scriptFormat="groovy"><bpmn:script>x</bpmn:script>'
+            '</bpmn:scriptTask>')
     err = rejected(doc(body))
     messages = " | ".join(str(p) for p in err.problems)
     for needle in ("duplicate id 'a' (lines 4, 4)", "no start event", "'ghost'", "'elsewhere'",
@@ -517,7 +529,6 @@ def test_non_xml_and_wrong_root() -> None:
 def test_source_files_have_sha_and_dialect() -> None:
     data = doc('<bpmn:startEvent id="s"/>' + flow("g0", "s", "e") + '<bpmn:endEvent id="e"/>')
     dep = parse_deployment([("m.bpmn", data), ("rules.dmn", DMN)])
-    import hashlib
     assert [(f.name, f.sha256, f.kind, f.dialect) for f in dep.files] == [
         ("m.bpmn", hashlib.sha256(data).hexdigest(), "bpmn", "bpmn.io"),
         ("rules.dmn", hashlib.sha256(DMN).hexdigest(), "dmn", "dmn")]
@@ -561,7 +572,8 @@ def test_link_events_connect() -> None:
 @pytest.mark.slow
 def test_long_chain_and_wide_split_import() -> None:
     n = 3000
-    tasks = "".join(f'<bpmn:task id="t{i}"/>' + flow(f"f{i}", f"t{i}", f"t{i + 1}") for i in range(n))
+    tasks = "".join(f'<bpmn:task id="t{i}"/>' + flow(f"f{i}", f"t{i}", f"t{i + 1}")
+                    for i in range(n))
     body = ('<bpmn:startEvent id="start"/>' + flow("fs", "start", "t0") + tasks
             + f'<bpmn:task id="t{n}"/>' + flow("fe", f"t{n}", "end") + '<bpmn:endEvent id="end"/>')
     _, draft = one(doc(body))
@@ -571,7 +583,8 @@ def test_long_chain_and_wide_split_import() -> None:
                        + flow(f"i{i}", f"b{i}", "join") for i in range(width))
     body = ('<bpmn:startEvent id="start"/>' + flow("fs", "start", "split")
             + '<bpmn:parallelGateway id="split"/>' + branches
-            + '<bpmn:parallelGateway id="join"/>' + flow("fe", "join", "end") + '<bpmn:endEvent id="end"/>')
+            + '<bpmn:parallelGateway id="join"/>' + flow("fe", "join", "end")
+            + '<bpmn:endEvent id="end"/>')
     _, draft = one(doc(body))
     assert draft.executable
 
@@ -583,3 +596,22 @@ def test_model_too_large_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     body = '<bpmn:startEvent id="start"/>' + body + flow("f", "start", "t0")
     [problem] = rejected(doc(body)).problems
     assert "model too large" in problem.message
+
+
+def test_interrupting_event_subprocess_cancels_the_body() -> None:
+    body = ('<bpmn:startEvent id="start"/>' + flow("f0", "start", "work")
+            + '<bpmn:userTask id="work"/>' + flow("f1", "work", "end") + '<bpmn:endEvent id="end"/>'
+            + '<bpmn:subProcess id="watchdog" triggeredByEvent="true">'
+            '<bpmn:startEvent id="watch"><bpmn:timerEventDefinition><bpmn:timeDuration>PT0S'
+            '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>'
+            '<bpmn:userTask id="escalate"/><bpmn:endEvent id="watch_end"/>'
+            + flow("w1", "watch", "escalate") + flow("w2", "escalate", "watch_end")
+            + '</bpmn:subProcess>')
+    _, draft = one(doc(body))
+    wf = start(draft)
+    wf.refresh_timers()
+    wf.do_engine_steps()
+    ready = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    assert ready == {"escalate"}
+    complete(wf, "escalate")
+    assert wf.is_completed() and "work" not in done_ids(wf)

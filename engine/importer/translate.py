@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.importer import document, flows, tasks
 from engine.importer.checks import sandbox_checks
+from engine.importer.interrupting import fix_interrupting
 from engine.importer.ns import b, local
 from engine.importer.problems import Report
 
@@ -65,6 +66,7 @@ def translate(root: Any, executable: set[str], decisions: set[str], callable_ids
     for process in tree.iter(b("process")):
         document.check_event_refs(process, tree, report)
         document.unsupported(process, report)
+        fix_interrupting(process, ids, report)
         document.fix_data_associations(process, tree, report)
         _translate_elements(process, decisions, callable_ids, report)
         flows.fix_flows(process, ids, report)
