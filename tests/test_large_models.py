@@ -58,3 +58,28 @@ def test_parallel_split_of_500_branches_imports_and_runs(engine: Engine) -> None
     view = engine.show(iid)
     assert view.status == "completed"
     assert sum(1 for k in view.data if k.startswith("branch_")) == 500
+
+
+def endless_loop() -> bytes:
+    return (HEADER + '<bpmn:process id="endless" isExecutable="true"><bpmn:startEvent id="start"/>'
+            '<bpmn:exclusiveGateway id="merge"/><bpmn:scriptTask id="spin"><bpmn:script>n = n + 1'
+            '</bpmn:script></bpmn:scriptTask><bpmn:exclusiveGateway id="again" default="back"/>'
+            '<bpmn:endEvent id="end"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="spin"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="spin" targetRef="again"/>'
+            '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="merge"/>'
+            '<bpmn:sequenceFlow id="out" sourceRef="again" targetRef="end">'
+            '<bpmn:conditionExpression>n &lt; 0</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '</bpmn:process></bpmn:definitions>').encode()
+
+
+def test_endless_loop_between_tasks_becomes_an_incident(engine: Engine, monkeypatch) -> None:
+    from engine.spiff import workflow_ops
+
+    monkeypatch.setattr(workflow_ops.advance, "__defaults__", (300,))
+    engine.import_files([("loop.bpmn", endless_loop())])
+    iid = engine.start("endless", {"n": 0})
+    view = engine.show(iid)
+    assert view.status == "incident"
+    assert "endless loop" in view.incidents[0].message

@@ -115,18 +115,35 @@ def _is_event(task: Any) -> bool:
     return getattr(task.task_spec, "event_definition", None) is not None
 
 
-def advance(wf: BpmnWorkflow, clock: Clock) -> Failure | None:
+#: automatic steps one command may run before the instance is stopped as an endless loop
+MAX_STEPS_PER_COMMAND = 50_000
+
+
+class EndlessLoop(Exception):
+    """Too many automatic steps without waiting for a person or a timer."""
+
+
+def advance(wf: BpmnWorkflow, clock: Clock, max_steps: int = MAX_STEPS_PER_COMMAND) -> Failure | None:
     """Fire due timers and run every automatic step; a failure is returned, never raised.
 
     SpiffWorkflow fires a timer only when ``due < now``; a timer is due *at* its time, so
     timers are refreshed with the clock nudged by one microsecond (10 minutes means 10:00,
     not 10:00.000001 — nor 9:59).
     """
+    steps = 0
+
+    def count(task: Any) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > max_steps:
+            raise EndlessLoop(f"more than {max_steps} automatic steps without waiting for a person or a "
+                              f"timer (last: {bpmn_id(task)}): an endless loop? The instance was stopped")
+
     try:
         for _ in range(10):
             with clock_in_effect(_Nudged(clock)):
                 wf.refresh_timers()
-            wf.do_engine_steps()
+            wf.do_engine_steps(will_complete_task=count)
             now = clock.now()
             if not any(t.due_at <= now for t in pending_timers(wf)):
                 break          # nothing else fell due while the steps ran
@@ -222,7 +239,8 @@ def failure_from(exc: BaseException, wf: BpmnWorkflow | None = None) -> Failure:
     inner = getattr(exc, "exception", None) or exc.__cause__
     if isinstance(inner, ScriptError) and inner.line:
         line = inner.line
-    message = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{exc.__class__.__name__}: {exc}"
+    message = (str(exc) if isinstance(exc, (SpiffWorkflowException, EndlessLoop))
+               else f"{exc.__class__.__name__}: {exc}")
     if isinstance(inner, ScriptError) and str(inner) not in message:
         message = f"{message}: {inner}"
     if task is None and wf is not None:
