@@ -25,4 +25,6 @@ bench: install
 	$(PY) -m bench
 
 lint: install
+	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/ruff check engine web tests bench
+	$(BIN)/mypy engine

@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import engine.importer as importer
 from engine import alerts, people, sandbox
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition_id, list_definitions, store_deployment
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
-import engine.importer as importer
 from engine.notify.channels import default_senders
 from engine.notify.outbox import Outbox
 from engine.runtime import queries

@@ -3,7 +3,7 @@ moves what they rely on, these fail loudly instead of timers or long chains sile
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -14,25 +14,25 @@ from engine.spiff.timer_bridge import clock_in_effect
 
 
 def test_spiff_timer_module_reads_our_clock() -> None:
-    clock = ManualClock(datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2030, 5, 1, 12, 0, tzinfo=UTC))
     with clock_in_effect(clock):
-        assert spiff_timer.datetime.now(timezone.utc) == clock.now()
+        assert spiff_timer.datetime.now(UTC) == clock.now()
         clock.advance(timedelta(minutes=10))
-        assert spiff_timer.datetime.now(timezone.utc) == datetime(2030, 5, 1, 12, 10, tzinfo=timezone.utc)
+        assert spiff_timer.datetime.now(UTC) == datetime(2030, 5, 1, 12, 10, tzinfo=UTC)
 
 
 def test_duration_timer_due_time_is_computed_from_our_clock() -> None:
-    clock = ManualClock(datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2030, 5, 1, 12, 0, tzinfo=UTC))
     parsed = spiff_timer.TimerEventDefinition.parse_iso_duration("PT10M")
     with clock_in_effect(clock):
         delta = spiff_timer.TimerEventDefinition.get_timedelta_from_start(parsed)
-        due = spiff_timer.datetime.now(timezone.utc) + delta
-    assert due == datetime(2030, 5, 1, 12, 10, tzinfo=timezone.utc)
+        due = spiff_timer.datetime.now(UTC) + delta
+    assert due == datetime(2030, 5, 1, 12, 10, tzinfo=UTC)
 
 
 def test_naive_timer_dates_are_read_as_utc_not_server_zone() -> None:
     due = spiff_timer.TimerEventDefinition.get_datetime("2030-05-01T12:00:00")
-    assert due == datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+    assert due == datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def test_task_iterator_depth_limit_is_lifted() -> None:

@@ -4,7 +4,7 @@ events, and event-subprocess timers."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from engine.api import Engine
 from engine.clock import ManualClock
@@ -36,7 +36,7 @@ def test_intermediate_catch_waits_its_duration(engine: Engine, clock: ManualCloc
 
 def test_non_interrupting_cycle_repeats_and_keeps_the_task(engine: Engine, clock: ManualClock) -> None:
     iid = _start(engine, "non_interrupting_reminder")
-    for hour in (1, 2, 3, 4):
+    for _ in range(4):
         clock.advance(timedelta(hours=1))
         engine.fire_due_timers()
         assert _open(engine, iid) == ["work"]
@@ -47,14 +47,14 @@ def test_non_interrupting_cycle_repeats_and_keeps_the_task(engine: Engine, clock
 
 
 def test_timer_start_event_with_a_date_waits_until_then(engine: Engine, clock: ManualClock) -> None:
-    clock.set(datetime(2025, 12, 31, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2025, 12, 31, 9, 0, tzinfo=UTC))
     iid = _start(engine, "date_start")
     [timer] = engine.show(iid).timers
-    assert timer.due_at == datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)     # naive date read as UTC
-    clock.set(datetime(2026, 1, 1, 8, 59, 59, tzinfo=timezone.utc))
+    assert timer.due_at == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)     # naive date read as UTC
+    clock.set(datetime(2026, 1, 1, 8, 59, 59, tzinfo=UTC))
     engine.fire_due_timers()
     assert _open(engine, iid) == []
-    clock.set(datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
     engine.fire_due_timers()
     assert _open(engine, iid) == ["review"]
 

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from engine.api import Engine, read_model_files
 from engine.cli.output import emit_json, fail, instance_text, task_line

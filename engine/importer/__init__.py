@@ -167,7 +167,7 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
         inp.bpmn.append((f.report, tree))
         for pid in pids:
             inp.processes[pid] = f.report
-    for ident, (f, tree) in decisions.items():
+    for f, tree in decisions.values():
         inp.dmn.append((f.report, tree))
 
     if not any(r.problems for r in reports) and inp.processes:

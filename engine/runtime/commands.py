@@ -21,12 +21,12 @@ from engine.forms import validate_submission
 from engine.notify import outbox
 from engine.runtime import projections
 from engine.runtime import statements as sql
+from engine.runtime.definition_cache import DefinitionCache, DefinitionInfo
 from engine.services import ServiceCall, ServiceRegistry
 from engine.spiff import serializer
 from engine.spiff import workflow_ops as ops
 from engine.spiff.script_engine import SandboxScriptEngine
 from engine.spiff.timer_bridge import clock_in_effect
-from engine.runtime.definition_cache import DefinitionCache, DefinitionInfo
 from engine.store.models import AuditEventRow, InstanceRow, TimerRow
 
 Action = Callable[[Any, "CommandContext"], None]

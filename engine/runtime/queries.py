@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from engine.errors import NotFound
 from engine.runtime import targets
 from engine.store.models import (
-    AuditEventRow, DefinitionRow, HumanTaskRow, IncidentRow, InstanceRow, TimerRow,
+    AuditEventRow,
+    DefinitionRow,
+    HumanTaskRow,
+    IncidentRow,
+    InstanceRow,
+    TimerRow,
 )
 from engine.views import IncidentView, InstanceView, TaskView, TimelineEvent, TimerView
 

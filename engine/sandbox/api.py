@@ -125,6 +125,6 @@ def _script_error(exc: BaseException, source: str) -> ScriptError:
     name = type(exc).__name__
     try:
         detail = str(exc) if approx_len(exc.args, 2000) <= 2000 else "(message too long)"
-    except Exception:
+    except (Exception, runtime.Refused):
         detail = ""
     return _located(f"{name}: {detail}" if detail else name, line, source)

@@ -16,9 +16,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
-from engine.sandbox import guards, text
-from engine.sandbox.guards import ProxyMeta, bind, check_size, check_tuple, guarded_getattr, special
-from engine.sandbox.runtime import refuse, tick
+from engine.sandbox import guards, nesting, text
+from engine.sandbox.guards import ProxyMeta, bind, check_size, guarded_getattr, special
+from engine.sandbox.nesting import check_tuple
+from engine.sandbox.runtime import enter, refuse, tick
 
 
 class StrProxy(metaclass=ProxyMeta):
@@ -149,15 +150,16 @@ _EXCEPTIONS = (
 
 BUILTINS: dict[str, Any] = {
     "None": None, "True": True, "False": False,
-    "abs": abs, "all": all, "any": any, "ascii": text.safe_ascii, "bin": bin, "bool": bool, "callable": callable,
-    "chr": chr, "dict": dict, "divmod": divmod, "enumerate": guards.enumerate_,
+    "abs": abs, "all": all, "any": any, "ascii": text.safe_ascii, "bin": bin, "bool": bool,
+    "callable": callable,
+    "chr": chr, "dict": dict, "divmod": divmod, "enumerate": nesting.enumerate_,
     "filter": filter, "float": float, "format": text.format_value, "frozenset": frozenset,
     "getattr": guarded_getattr, "hasattr": hasattr_, "hash": hash, "hex": hex, "int": int,
     "isinstance": isinstance, "issubclass": issubclass, "iter": iter_, "len": len,
-    "list": list, "map": map, "max": max, "min": min, "next": next, "oct": oct, "ord": ord,
+    "list": list, "map": map, "max": nesting.max_, "min": nesting.min_, "next": next, "oct": oct, "ord": ord,
     "pow": guards.power, "range": range_, "repr": text.safe_repr, "reversed": reversed,
-    "round": round, "set": set, "sorted": sorted, "str": StrProxy, "sum": sum_,
-    "tuple": TupleProxy, "type": type_, "zip": guards.zip_,
+    "round": round, "set": set, "sorted": nesting.sorted_, "str": StrProxy, "sum": sum_,
+    "tuple": TupleProxy, "type": type_, "zip": nesting.zip_,
     "date": date, "datetime": datetime, "time": time, "timedelta": timedelta,
     "timezone": timezone, "math": math,
     **{e.__name__: e for e in _EXCEPTIONS},
@@ -187,9 +189,11 @@ HOOKS = {
     "_add_": guards.add,
     "_mod_": text.percent,
     "_fstr_": text.fstr,
-    "_stars_": guards.stars,
-    "_tuple_": guards.make_tuple,
-    "_varargs_": guards.varargs,
+    "_stars_": nesting.stars,
+    "_tuple_": nesting.make_tuple,
+    "_varargs_": nesting.varargs,
+    "_enter_": enter,
+    "_cmp_": nesting.comparable,
 }
 BUILTINS.update(HOOKS)
 HOOK_NAMES = frozenset(HOOKS) | {"__builtins__"}

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.errors import ScriptError
+from engine.sandbox.nesting import MAX_NESTING
 
-MAX_NESTING = 200
 _SCALARS = frozenset({type(None), bool, int, float, str, bytes, Decimal,
                       date, datetime, time, timedelta, timezone})
 _CONTAINERS = frozenset({list, tuple, set, frozenset, dict})

@@ -1,9 +1,9 @@
-"""Runtime guards called by compiled model code: attribute/item access, writes, operators, tuples.
+"""Runtime guards called by compiled model code: attribute/item access, writes, operators.
 
 Why: RestrictedPython rewrites ``a.b``, ``a[b]``, ``a[b] = c`` and ``x += y`` into calls to
 functions it leaves to us.  Here they refuse private and frame attributes, refuse operations
 whose *result* would be too large before computing it (``'a' * 10**10``, ``2 ** 10**10``), and
-keep tuples shallow (CPython's tuple hash recurses without a guard and crashes on deep nesting).
+guard the str/bytes/list/int methods that take a size argument (see also text.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from engine.sandbox.runtime import current, refuse
 
-MAX_TUPLE_DEPTH = 100
 _SEQ = (str, bytes, list, tuple)
 _FAST_NUMBERS = frozenset({int, float, bool})
 _BLOCKED_ATTRS = INSPECT_ATTRIBUTES | {
@@ -43,68 +42,6 @@ def check_bits(bits: float, what: str) -> None:
     limit = current().limits.max_int_bits
     if bits > limit:
         refuse(f"size limit: {what} would have about {int(bits)} bits (limit {limit})")
-
-
-# --- tuples -------------------------------------------------------------------------------
-
-def _depth(t: tuple, memo: dict) -> int:
-    hit = memo.get(id(t))
-    if hit is not None and hit[0] is t:
-        return hit[1]
-    best = 0
-    for child in t:
-        if type(child) is tuple:
-            d = _depth(child, memo)
-            if d > best:
-                best = d
-    depth = best + 1
-    if depth > 2 or len(t) > 32:
-        if len(memo) > 10_000:
-            memo.clear()
-        memo[id(t)] = (t, depth)
-    return depth
-
-
-def _memo() -> dict:
-    run = current()
-    if run.memo is None:
-        run.memo = {}
-    return run.memo
-
-
-def check_tuple(t: tuple) -> tuple:
-    """Refuse tuples nested deeper than MAX_TUPLE_DEPTH; every tuple maker calls this."""
-    if tuple in map(type, t) and _depth(t, _memo()) > MAX_TUPLE_DEPTH:
-        refuse(f"tuples may not be nested more than {MAX_TUPLE_DEPTH} deep")
-    return t
-
-
-def make_tuple(*items: Any) -> tuple:
-    """``(a, b)`` displays compile to ``_tuple_(a, b)``."""
-    return check_tuple(items)
-
-
-def varargs(args: tuple) -> bool:
-    """Injected at the start of functions and lambdas that take ``*args``."""
-    check_tuple(args)
-    return True
-
-
-def stars(kind: str, flags: tuple, *values: Any) -> Any:
-    """``[*a, b]``, ``(*a, b)`` and ``f(*a, *b)``: bound the total before building it."""
-    limit = current().limits.max_size
-    out: list = []
-    for starred, value in zip(flags, values):
-        if starred:
-            items = value if type(value) in (list, tuple) else list(value)
-            if len(out) + len(items) > limit:
-                check_size(len(out) + len(items), "unpacking")
-            out.extend(items)
-        else:
-            out.append(value)
-    if kind == "l":
-        return out
-    return check_tuple(tuple(out)) if kind == "t" else tuple(out)
 
 
 # --- operators ----------------------------------------------------------------------------
@@ -272,32 +209,6 @@ def bind(function: Any, obj: Any) -> Any:
     return function if isinstance(obj, type) else MethodType(function, obj)
 
 
-@special("items")
-def _items_resolver(obj: Any, name: str) -> Any:
-    if isinstance(obj, dict) or obj is dict:
-        return bind(_items, obj)
-    return None
-
-
-def _items(self: dict) -> list:
-    """A checked snapshot list: the view's (key, value) tuples could nest tuples deeper."""
-    return list(map(check_tuple, dict.items(self)))
-
-
-@special("popitem")
-def _popitem_resolver(obj: Any, name: str) -> Any:
-    if isinstance(obj, dict) or obj is dict:
-        return bind(lambda self: check_tuple(dict.popitem(self)), obj)
-    return None
-
-
-@special("args")
-def _args_resolver(obj: Any, name: str) -> Any:
-    if isinstance(obj, BaseException):
-        return check_tuple(obj.args)
-    return None
-
-
 @special("extend")
 def _extend_resolver(obj: Any, name: str) -> Any:
     if isinstance(obj, list) or obj is list:
@@ -325,11 +236,3 @@ def _to_bytes(self: int, length: int = 1, *args: Any, **kwargs: Any) -> bytes:
     if isinstance(length, int):
         check_size(length, "to_bytes()")
     return int.to_bytes(self, length, *args, **kwargs)
-
-
-def zip_(*iterables: Any, strict: bool = False) -> Any:
-    return map(check_tuple, zip(*iterables, strict=strict))
-
-
-def enumerate_(iterable: Any, start: int = 0) -> Any:
-    return map(check_tuple, enumerate(iterable, start))

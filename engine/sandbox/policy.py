@@ -3,9 +3,10 @@
 Why: RestrictedPython alone allows imports (through a guarded ``__import__``), classes,
 endless loops and size-blind operators.  On top of its rewriting this policy refuses imports,
 classes and calls to dangerous builtins at compile time (so ``check()`` rejects a model at
-import), injects ``_tick_()`` into every loop body, function, lambda and comprehension (the
-time limit, no signals), and routes ``* ** << + %``, f-strings, starred displays/calls and
-tuple displays through the runtime guards.
+import); injects ``_tick_()`` into every loop body and comprehension and ``_enter_()`` into
+every function and lambda (time limit and call depth, no signals); and routes ``* ** << + %``,
+f-strings, starred displays/calls, tuple displays and container comparisons through the
+runtime guards (guards.py, text.py, nesting.py).
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ def _call(func: str, args: list, like: ast.AST) -> ast.Call:
     node = ast.Call(func=_name(func), args=args, keywords=[])
     copy_locations(node, like)
     return node
+
+
+def _literal(node: ast.AST) -> bool:
+    """Constants and displays of constants: comparing with them recurses only as deep as they go."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_literal(e) for e in node.elts)
+    return False
 
 
 def _tick(like: ast.AST) -> ast.stmt:
@@ -107,7 +117,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         elif name == "iter" and len(args) > 1:
             self.error(node, "iter() with a sentinel is not allowed")
 
-    # time limit: a tick in every loop body, function, lambda and comprehension
+    # time limit and call depth: a tick in every loop and comprehension, enter() in every call
 
     def visit_While(self, node: ast.While) -> ast.AST:
         node = super().visit_While(node)
@@ -121,7 +131,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node = super().visit_FunctionDef(node)
-        prologue = [_tick(node)]
+        enter = ast.Expr(_call("_enter_", [], node))
+        copy_locations(enter, node)
+        prologue = [enter]
         if node.args.vararg:
             check = ast.Expr(_call("_varargs_", [_name(node.args.vararg.arg)], node))
             copy_locations(check, node)
@@ -131,7 +143,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
         node = super().visit_Lambda(node)
-        values = [_call("_tick_", [], node)]
+        values = [_call("_enter_", [], node)]
         if node.args.vararg:
             values.append(_call("_varargs_", [_name(node.args.vararg.arg)], node))
         body = ast.BoolOp(ast.And(), values + [node.body])
@@ -142,6 +154,19 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
         node = super().visit_comprehension(node)
         node.ifs.insert(0, _call("_tick_", [], node.iter))
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        """Containers compared with containers are checked first (C recursion, see nesting)."""
+        node = self.node_contents_visit(node)
+        operands = [node.left, *node.comparators]
+        wrap = [False] * len(operands)
+        for i, op in enumerate(node.ops):
+            if not isinstance(op, (ast.Is, ast.IsNot)) and not _literal(operands[i]) \
+                    and not _literal(operands[i + 1]):
+                wrap[i] = wrap[i + 1] = True
+        operands = [_call("_cmp_", [o], o) if w else o for o, w in zip(operands, wrap)]
+        node.left, node.comparators = operands[0], operands[1:]
         return node
 
     # size limits: operators, f-strings, starred displays, tuples

@@ -1,10 +1,11 @@
-"""Per-run state of sandboxed code: deadline, limits and the first refusal.
+"""Per-run state of sandboxed code: deadline, limits, call depth and the first refusal.
 
 Why this shape: limits must work in any thread and without signals, so compiled code calls
-``tick()`` in every loop, function, lambda and comprehension (the policy injects the calls), and
-the guards read the current run from a context variable (per thread, and cheap to read).  A refusal is raised as ``Refused``, a
-``BaseException``, and is also remembered on the run: a script that swallows it with a bare
-``except`` still fails when it ends, and every later tick raises again.
+``tick()`` in every loop and comprehension and ``enter()`` in every function and lambda (the
+policy injects the calls), and the guards find the current run in a context variable (per
+thread, cheap to read).  A refusal is raised as ``Refused``, a ``BaseException``, and is also
+remembered on the run: a script that swallows it with a bare ``except`` still fails when it
+ends, and every later tick raises again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from engine.clock import monotonic
 
 FILENAME = "<sandbox>"          # co_filename of compiled model code: finds script lines
+MAX_CALL_DEPTH = 500            # nested script calls (the engine's recursion limit is huge)
 _MEMORY_EVERY = 0.005           # seconds between samples of the process' resident memory
 
 
@@ -27,7 +29,8 @@ class Refused(BaseException):
 class Run:
     """One evaluate/execute call: its limits, deadline and first failure."""
 
-    __slots__ = ("limits", "deadline", "failure", "line", "mem_next", "mem_base", "memo")
+    __slots__ = ("limits", "deadline", "failure", "line", "mem_next", "mem_base", "memo",
+                 "calls", "frame_limit")
 
     def __init__(self, limits: Any):
         self.limits = limits
@@ -37,7 +40,9 @@ class Run:
         self.line: int | None = None
         self.mem_next = started + _MEMORY_EVERY   # first memory sample: the baseline
         self.mem_base: int | None = None
-        self.memo: dict[int, tuple[tuple, int]] | None = None   # tuple depth cache (guards)
+        self.memo: dict[int, tuple[tuple, int]] | None = None   # tuple depth cache (nesting)
+        self.calls = 0
+        self.frame_limit: int | None = None
 
 
 _current: ContextVar[Run | None] = ContextVar("sandbox_run", default=None)
@@ -98,6 +103,33 @@ def tick() -> bool:
 
 
 _statm: tuple[int, int] | None = None    # (pid, fd) of /proc/<pid>/statm, kept open
+
+
+def enter() -> bool:
+    """Injected at the start of every script function and lambda: tick, and bound recursion.
+
+    The engine raises Python's recursion limit to 200,000 for SpiffWorkflow; recursion that
+    passes through C (``sorted(key=f)``, ``map(f, ...)``) would overflow the C stack long
+    before that.  Measuring the stack costs a few microseconds, so it is sampled every 16th
+    call (a runaway recursion overshoots by at most 16 frames).
+    """
+    tick()
+    run = _get()
+    run.calls += 1
+    if run.calls & 15 == 1:
+        frame = sys._getframe()
+        if run.frame_limit is None:
+            depth = 0
+            while frame is not None:
+                depth += 1
+                frame = frame.f_back
+            run.frame_limit = depth + MAX_CALL_DEPTH
+        try:
+            sys._getframe(run.frame_limit)
+        except ValueError:
+            return True
+        refuse(f"calls nested more than {MAX_CALL_DEPTH} deep (runaway recursion?)")
+    return True
 
 
 def _resident_bytes() -> int | None:

@@ -16,6 +16,7 @@ from typing import Any
 import _string  # type: ignore[import-not-found]  # the parser behind str.format
 
 from engine.sandbox.guards import bind, check_size, getitem, guarded_getattr, special
+from engine.sandbox.nesting import MAX_NESTING
 from engine.sandbox.runtime import current, refuse
 
 _CHEAP = frozenset({int, float, bool, type(None)})
@@ -25,11 +26,14 @@ _MISSING: Any = object()
 
 
 def approx_len(obj: Any, limit: int) -> int:
-    """Rough length of ``str(obj)``; stops counting as soon as it passes ``limit``."""
+    """Rough length of ``str(obj)``; stops counting as soon as it passes ``limit``.
+    Nesting deeper than MAX_NESTING counts as too long (printing recurses in C)."""
     total = 0
-    stack = [obj]
+    stack = [(obj, 0)]
     while stack:
-        o = stack.pop()
+        o, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return max(total, limit + 1)
         t = type(o)
         if t is str or t is bytes:
             total += len(o) + 3
@@ -38,12 +42,12 @@ def approx_len(obj: Any, limit: int) -> int:
         elif t is list or t is tuple or t is set or t is frozenset:
             total += 2 * len(o) + 2
             if total <= limit:
-                stack.extend(o)
+                stack.extend((child, depth + 1) for child in o)
         elif t is dict:
             total += 4 * len(o) + 2
             if total <= limit:
-                stack.extend(o.keys())
-                stack.extend(o.values())
+                stack.extend((child, depth + 1) for child in o.keys())
+                stack.extend((child, depth + 1) for child in o.values())
         else:
             total += 40
         if total > limit:
@@ -55,7 +59,8 @@ def check_text(obj: Any, what: str = "text") -> None:
     limit = current().limits.max_size
     n = approx_len(obj, limit)
     if n > limit:
-        refuse(f"size limit: {what} would have about {n} characters (limit {limit})")
+        refuse(f"size limit: {what} would be longer than {limit} characters"
+               f" (or nested more than {MAX_NESTING} deep)")
 
 
 def safe_str(object: Any = "", encoding: Any = _MISSING, errors: Any = _MISSING) -> str:  # noqa: A002

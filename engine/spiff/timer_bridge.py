@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
 from engine.clock import Clock, SystemClock
 
-_current_clock: contextvars.ContextVar[Clock] = contextvars.ContextVar(
-    "contiflow_clock", default=SystemClock())
+_SYSTEM_CLOCK = SystemClock()
+_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("contiflow_clock", default=None)
 
 
 class _ClockedDatetime(datetime):
@@ -27,7 +27,7 @@ class _ClockedDatetime(datetime):
 
     @classmethod
     def now(cls, tz=None):  # type: ignore[override]
-        moment = _current_clock.get().now()
+        moment = (_current_clock.get() or _SYSTEM_CLOCK).now()
         return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
 
 
@@ -36,7 +36,7 @@ def install_clock_bridge() -> None:
     if not hasattr(spiff_timer, "datetime") or not hasattr(spiff_timer, "LOCALTZ"):
         raise RuntimeError("SpiffWorkflow timer module changed: clock bridge cannot be installed")
     spiff_timer.datetime = _ClockedDatetime
-    spiff_timer.LOCALTZ = timezone.utc
+    spiff_timer.LOCALTZ = UTC
 
 
 @contextlib.contextmanager

@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, TimeDateEventDefinition, TimerEventDefinition,
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
