@@ -80,6 +80,9 @@ class InstanceCommands:
                  limits: sandbox.Limits):
         self.sessions, self.clock, self.registry, self.limits = sessions, clock, registry, limits
         self.definitions = DefinitionCache()
+        #: task id -> instance id for tasks this process saw become ready (saves a query per
+        #: completion; ids are unique forever, so an entry can be missing but never wrong)
+        self._task_owner: dict[str, str] = {}
         #: called with the instance id after each committed command (the timer scheduler listens)
         self.after_commit: list[Callable[[str], None]] = []
 
@@ -189,35 +192,38 @@ class InstanceCommands:
         """Lock, load, act, advance, save — one transaction.  With ``task`` (id, form data) the
         instance is found from the open task and the data checked against its form first."""
         base = FixedClock(self.clock.now())
-        form_data: dict[str, Any] = {}
         with self.sessions.begin() as session:
             conn = session.connection()
             if task is not None:
-                task_row = conn.execute(sql.TASK_OWNER, {"task_id": task[0]}).first()
-                if task_row is None:
-                    raise self._missing_task(session, task[0])
-                instance_id = task_row.instance_id
-                form_data = validate_submission(list(task_row.form or []), task[1])
+                instance_id = self._task_owner.get(task[0])
+                if instance_id is None:
+                    task_row = conn.execute(sql.TASK_OWNER, {"task_id": task[0]}).first()
+                    if task_row is None:
+                        raise self._missing_task(session, task[0])
+                    instance_id = task_row.instance_id
             assert instance_id is not None
             row = conn.execute(sql.LOCK_INSTANCE, {"instance_id": instance_id}).first()
             if row is None:
                 raise NotFound(f"no instance '{instance_id}'")
             if row.status not in allowed:
                 if task is not None:
-                    raise Conflict(f"task {task[0]} can no longer be completed: instance is {row.status}")
+                    done = self._missing_task(session, task[0])
+                    raise done if isinstance(done, Conflict) else Conflict(
+                        f"task {task[0]} can no longer be completed: instance is {row.status}")
                 raise InvalidTransition(f"instance {instance_id} is {row.status}; "
                                         f"this needs it to be {' or '.join(allowed)}")
             definition = self.definitions.get(session, row.definition_id)
             assert definition.spec is not None
             clock = self.instance_clock(row, base)
-            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry, session=session,
-                                 form_data=form_data)
+            ctx = CommandContext(instance_id, actor, row.drill, clock, self.registry, session=session)
             with clock_in_effect(clock):
                 wf = serializer.restore_workflow(definition.sha256, definition.spec, json.loads(row.state),
                                                  self._script_engine(ctx))
                 before = ops.snapshot(wf)
                 ctx.timers_before = ops.pending_timers(wf)
                 ctx.ready_before = ops.ready_human_tasks(wf)
+                if task is not None:
+                    ctx.form_data = self._checked_form_data(session, definition, ctx.ready_before, *task)
                 action(wf, ctx)
                 failure = ops.advance(wf, clock)
             audit = projections.AuditWriter(instance_id, clock.now, base.now, actor)
@@ -255,8 +261,9 @@ class InstanceCommands:
         outbox.enqueue(session, row.id, ctx.outbox, base.now())
         live = status in ("running", "incident")
         timers = ops.pending_timers(wf) if live else []
-        projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before,
-                                     ops.ready_human_tasks(wf) if live else [], timers, now)
+        ready_after = ops.ready_human_tasks(wf) if live else []
+        projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before, ready_after, timers, now)
+        self._remember_owners(row.id, ready_after)
         projections.sync_timers(session, row.id, ctx.timers_before, timers, self._to_wall(clock))
         if failure is not None:
             projections.record_incident(session, row.id, failure, now, audit)
@@ -265,6 +272,21 @@ class InstanceCommands:
         if status in ("completed", "cancelled"):
             audit.add(f"instance_{status}", data=ops.final_data(wf) if status == "completed" else {})
         audit.write(session)
+
+    def _checked_form_data(self, session: Session, definition: DefinitionInfo, ready: list[ops.ReadyTask],
+                           task_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The submission checked against the task's form, before anything changes."""
+        match = next((t for t in ready if t.task_id == task_id), None)
+        if match is None:
+            raise self._missing_task(session, task_id)
+        form = (definition.tasks.get(match.bpmn_id) or {}).get("form") or []
+        return validate_submission(list(form), data)
+
+    def _remember_owners(self, instance_id: str, ready: list[ops.ReadyTask]) -> None:
+        if len(self._task_owner) > 200_000:
+            self._task_owner.clear()
+        for task in ready:
+            self._task_owner[task.task_id] = instance_id
 
     @staticmethod
     def _status(wf: Any, ctx: CommandContext, failure: ops.Failure | None) -> str:
