@@ -189,8 +189,11 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    from engine.cli import analysis_commands, drill_commands
+
+    handlers = {**COMMANDS, **analysis_commands.HANDLERS, **drill_commands.HANDLERS}
     engine = Engine()
     try:
-        return COMMANDS[args.command](engine, args)
+        return handlers[args.command](engine, args)
     finally:
         engine.close()

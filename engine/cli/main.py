@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from engine.cli import commands
+from engine.cli import analysis_commands, commands, drill_commands
 from engine.cli.output import fail
 from engine.errors import EngineError
 
@@ -22,6 +22,10 @@ def _json_object(text: str | None, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"{what}: must be a JSON object, like '{{\"x\": 1}}'")
     return value
+
+
+#: command groups that live in their own modules: each has register(add) and HANDLERS
+EXTENSIONS = [analysis_commands, drill_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="do all work due now, then exit")
     p.add_argument("--interval", type=float, default=30.0,
                    help="seconds between safety sweeps (timers are woken exactly; default 30)")
+    for module in EXTENSIONS:
+        module.register(add)
     return parser
 
 
