@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import engine.importer as importer
-from engine import alerts, people, sandbox
+from engine import alerts, definitions, people, sandbox
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition_id, list_definitions, store_deployment
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
 from engine.notify.channels import default_senders
 from engine.notify.outbox import Outbox
-from engine.runtime import queries
+from engine.runtime import inbox, queries
 from engine.runtime.commands import InstanceCommands
 from engine.services import ServiceRegistry, default_registry
 from engine.store.database import create_schema, make_engine, session_factory
@@ -138,6 +138,33 @@ class Engine:
     def task(self, task_id: str) -> TaskView:
         with self.sessions() as session:
             return queries.get_task(session, task_id)
+
+    def inbox(self, username: str, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:
+        """Tasks the user may see: those of their roles (primary or backup); admins see all."""
+        with self.sessions() as session:
+            return inbox.inbox(session, username, instance_id, role)
+
+    def may_act(self, username: str, task_id: str) -> bool:
+        with self.sessions() as session:
+            return inbox.may_act(session, username, queries.get_task(session, task_id))
+
+    def claim(self, task_id: str, username: str) -> TaskView:
+        with self.sessions.begin() as session:
+            return inbox.claim(session, task_id, username)
+
+    def unclaim(self, task_id: str) -> TaskView:
+        with self.sessions.begin() as session:
+            return inbox.claim(session, task_id, None)
+
+    def diagram(self, key: str, version: int | None = None) -> tuple[str, bytes]:
+        """(file name, original BPMN bytes) of a definition version, for bpmn-js to render."""
+        with self.sessions() as session:
+            return definitions.source_of(session, key, version)
+
+    def element_states(self, instance_id: str) -> dict[str, str]:
+        """BPMN element id -> completed | active | overdue | failed | cancelled, for the diagram."""
+        with self.sessions() as session:
+            return queries.element_states(session, instance_id, self.clock.now())
 
     def instances(self, status: str | None = None, key: str | None = None) -> list[InstanceView]:
         with self.sessions() as session:

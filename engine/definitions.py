@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.errors import NotFound
 from engine.importer.model import Deployment, ProcessDraft, TaskInfo
 from engine.services import ServiceRegistry
 from engine.store.models import DefinitionRow, DeploymentRow, SourceFileRow
@@ -97,3 +98,15 @@ def list_definitions(session: Session, all_versions: bool = False) -> list[Defin
 def to_view(row: DefinitionRow) -> DefinitionView:
     return DefinitionView(row.key, row.version, row.name, row.executable, row.sha256.split(":")[0],
                           row.created_at, list(row.warnings or []), dict(row.properties or {}))
+
+
+def source_of(session: Session, key: str, version: int | None = None) -> tuple[str, bytes]:
+    query = select(DefinitionRow).where(DefinitionRow.key == key)
+    if version is not None:
+        query = query.where(DefinitionRow.version == version)
+    row = session.scalars(query.order_by(DefinitionRow.version.desc()).limit(1)).first()
+    if row is None:
+        raise NotFound(f"no definition '{key}'" + (f" version {version}" if version else ""))
+    source = session.get(SourceFileRow, row.source_file_id)
+    assert source is not None
+    return source.name, source.content

@@ -174,3 +174,34 @@ def test_show_measures_targets_met_and_missed(engine: Engine, clock: ManualClock
     late = engine.start("escalation", {"price": 1})
     clock.advance(timedelta(minutes=31))
     assert engine.show(late).targets[0].status == "missed"     # still open, already past target
+
+
+PEOPLE = """
+users:
+  - {username: sam, name: Sam}
+  - {username: pat, name: Pat}
+  - {username: root, name: Root, admin: true}
+roles:
+  it_supervisor: {primary: [sam]}
+  backup: {primary: [pat]}
+"""
+
+
+def test_inbox_shows_only_the_users_roles_and_admins_see_all(engine: Engine) -> None:
+    engine.import_files([("e.bpmn", (RUNTIME / "escalation.bpmn").read_bytes().replace(
+        b'<bpmn:userTask id="notify_supervisor"', b'<bpmn:userTask id="notify_supervisor" '
+        b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" camunda:candidateGroups="it_supervisor"'))])
+    engine.load_people(PEOPLE)
+    iid = engine.start("escalation", {"price": 1})
+    [task] = engine.inbox("sam")
+    assert task.role == "it_supervisor" and engine.may_act("sam", task.task_id)
+    assert engine.inbox("pat") == [] and not engine.may_act("pat", task.task_id)
+    assert [t.task_id for t in engine.inbox("root")] == [task.task_id]
+    assert engine.claim(task.task_id, "sam").claimed_by == "sam"
+    with pytest.raises(Conflict, match="claimed by sam"):
+        engine.claim(task.task_id, "root")
+    assert engine.unclaim(task.task_id).claimed_by is None
+    states = engine.element_states(iid)
+    assert states["compute"] == "completed" and states["notify_supervisor"] == "active"
+    name, xml = engine.diagram("escalation")
+    assert name == "e.bpmn" and b"notify_supervisor" in xml

@@ -103,3 +103,31 @@ def _instance_now(row: InstanceRow, now: datetime | None) -> datetime:
     if row.speed and row.wall_anchor is not None:
         return row.started_at + (now - row.wall_anchor) * row.speed
     return now
+
+
+def element_states(session: Session, instance_id: str, now: datetime) -> dict[str, str]:
+    """Live state per drawn element, read off the audit trail and the open tasks."""
+    row = session.get(InstanceRow, instance_id)
+    if row is None:
+        raise NotFound(f"no instance '{instance_id}'")
+    states: dict[str, str] = {}
+    events = session.execute(select(AuditEventRow.kind, AuditEventRow.bpmn_id).where(
+        AuditEventRow.instance_id == instance_id, AuditEventRow.bpmn_id.is_not(None)).order_by(AuditEventRow.id))
+    for kind, bpmn_id in events:
+        if kind.endswith("_completed"):
+            states[bpmn_id] = "completed"
+        elif kind.endswith("_cancelled"):
+            states[bpmn_id] = "cancelled"
+        elif kind.endswith("_failed") or kind == "incident_raised":
+            states[bpmn_id] = "failed"
+        elif kind.endswith(("_ready", "_waiting")):
+            states[bpmn_id] = "active"
+        elif kind == "incident_resolved":
+            states[bpmn_id] = "active"
+    for task in list_tasks(session, instance_id=instance_id):
+        states[task.bpmn_id] = "overdue" if task.due_at is not None and task.due_at < now else "active"
+    for incident in session.scalars(select(IncidentRow).where(IncidentRow.instance_id == instance_id,
+                                                              IncidentRow.resolved_at.is_(None))):
+        if incident.bpmn_id:
+            states[incident.bpmn_id] = "failed"
+    return states
