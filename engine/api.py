@@ -15,6 +15,9 @@ from engine import alerts, definitions, people, sandbox
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition_id, list_definitions, store_deployment
+from engine.drills import schedules as drill_schedules
+from engine.drills import service as drill_service
+from engine.drills.scenario import Scenario
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
 from engine.notify.channels import default_senders
 from engine.notify.outbox import Outbox
@@ -155,6 +158,46 @@ class Engine:
     def unclaim(self, task_id: str) -> TaskView:
         with self.sessions.begin() as session:
             return inbox.claim(session, task_id, None)
+
+    def definition(self, key: str, version: int | None = None) -> DefinitionView:
+        with self.sessions() as session:
+            return definitions.to_view(definitions.get_definition(session, key, version))
+
+    def task_metadata(self, key: str, version: int | None = None) -> dict[str, Any]:
+        """BPMN id -> what the importer read about that element (name, kind, role, form, properties)."""
+        with self.sessions() as session:
+            return dict(definitions.get_definition(session, key, version).tasks or {})
+
+    # -- drills ------------------------------------------------------------------------
+    def run_drill(self, scenario: Scenario, pace: float | None = None, source: str = "scenario") -> dict[str, Any]:
+        """A simulated drill of the scenario's runbook; returns (and stores) its report."""
+        return drill_service.run_drill(self, scenario, pace, source=source)
+
+    def drill_reports(self, key: str | None = None) -> list[dict[str, Any]]:
+        return drill_service.list_reports(self, key)
+
+    def drill_report(self, drill_id: int) -> dict[str, Any]:
+        return drill_service.get_report(self, drill_id)
+
+    def drill_trend(self, key: str) -> list[dict[str, Any]]:
+        return drill_service.trend(self, key)
+
+    def live_drill_report(self, instance_id: str) -> dict[str, Any]:
+        return drill_service.live_report(self, instance_id)
+
+    def schedule_drill(self, scenario: Scenario, every: str | None = None, cron: str | None = None) -> dict[str, Any]:
+        """A recurring simulated drill (``every="P3M"`` is quarterly); returns it with its next run."""
+        return drill_schedules.schedule(self, scenario, every, cron)
+
+    def drill_schedules(self) -> list[dict[str, Any]]:
+        return drill_schedules.list_schedules(self)
+
+    def unschedule_drill(self, schedule_id: int) -> None:
+        drill_schedules.unschedule(self, schedule_id)
+
+    def run_due_drills(self) -> list[int]:
+        """Run scheduled drills whose time has come (the worker does this); report ids."""
+        return drill_schedules.run_due(self)
 
     def diagram(self, key: str, version: int | None = None) -> tuple[str, bytes]:
         """(file name, original BPMN bytes) of a definition version, for bpmn-js to render."""

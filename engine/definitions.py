@@ -100,13 +100,19 @@ def to_view(row: DefinitionRow) -> DefinitionView:
                           row.created_at, list(row.warnings or []), dict(row.properties or {}))
 
 
-def source_of(session: Session, key: str, version: int | None = None) -> tuple[str, bytes]:
+def get_definition(session: Session, key: str, version: int | None = None) -> DefinitionRow:
     query = select(DefinitionRow).where(DefinitionRow.key == key)
     if version is not None:
         query = query.where(DefinitionRow.version == version)
     row = session.scalars(query.order_by(DefinitionRow.version.desc()).limit(1)).first()
     if row is None:
-        raise NotFound(f"no definition '{key}'" + (f" version {version}" if version else ""))
+        raise NotFound(f"no definition '{key}'" + (f" version {version}" if version else "")
+                       + " (see `contiflow definitions`)")
+    return row
+
+
+def source_of(session: Session, key: str, version: int | None = None) -> tuple[str, bytes]:
+    row = get_definition(session, key, version)
     source = session.get(SourceFileRow, row.source_file_id)
     assert source is not None
     return source.name, source.content

@@ -71,13 +71,14 @@ class TimelineEvent:
     actor: str | None
     bpmn_id: str | None
     detail: dict[str, Any]
+    task_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         from datetime import timedelta
         return {"at": isoformat(self.at), "wall_at": isoformat(self.wall_at),
                 "offset": format_duration(timedelta(seconds=self.offset_seconds)),
                 "kind": self.kind, "actor": self.actor, "bpmn_id": self.bpmn_id,
-                "detail": self.detail}
+                "task_id": self.task_id, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,13 @@ class InstanceView:
     timers: list[TimerView] = field(default_factory=list)
     data: dict[str, Any] | None = None
     targets: list[Any] = field(default_factory=list)
+    drill: bool = False
 
     def summary_json(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "key": self.key, "version": self.version,
                 "status": self.status, "business_key": self.business_key,
                 "started_at": isoformat(self.started_at), "ended_at": isoformat(self.ended_at),
-                "speed": self.speed}
+                "speed": self.speed, "drill": self.drill}
 
     def to_json(self) -> dict[str, Any]:
         out = self.summary_json()

@@ -195,3 +195,25 @@ def test_accelerated_instance_escalates_through_the_worker(cli) -> None:
     view = cli("show", iid, "--json")[1]
     cancelled = [e for e in view["timeline"] if e["kind"] == "task_cancelled"]
     assert cancelled and cancelled[0]["bpmn_id"] == "notify_supervisor"
+
+
+def test_drill_run_prints_the_report_and_bad_scenarios_fail_cleanly(cli, tmp_path: Path) -> None:
+    assert cli("people", "--load", ROOT / "runbooks" / "people.yaml")[0] == 0
+    assert cli("import", ROOT / "runbooks" / "system_outage.bpmn")[0] == 0
+    scenario = FIXTURES / "drills" / "outage_late_supervisor.yaml"
+    code, report, _ = cli("drill", "run", "system_outage", "--scenario", scenario, "--json")
+    assert code == 0
+    step = next(s for s in report["steps"] if s["bpmn_id"] == "notify_supervisor")
+    assert (step["status"], step["ready_offset"], step["done_offset"], step["target"], step["met"]) == \
+        ("escalated", "PT0S", "PT10M", "PT10M", False)
+    assert report["escalations"][0]["to"] == ["backup_acknowledge"]
+    code, out, _ = cli("drill", "report", str(report["drill_id"]), "--markdown")
+    assert code == 0 and out.startswith("# Exercise report: system_outage")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("responses:\n  typo_task: {after: PT1M}\n")
+    code, _, err = cli("drill", "run", "system_outage", "--scenario", bad)
+    assert code != 0 and "typo_task" in err and err.count("\n") == 1
+    assert len(cli("drill", "reports", "--json")[1]) == 1
+    code, sched, _ = cli("drill", "schedule", "system_outage", "--scenario", scenario, "--every", "P3M", "--json")
+    assert code == 0 and sched["next_run_at"]
+    assert cli("drill", "schedules", "--json")[1][0]["id"] == sched["id"]

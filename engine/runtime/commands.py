@@ -254,14 +254,15 @@ class InstanceCommands:
             if result.rowcount != 1:
                 raise Conflict(f"instance {row.id} was changed by someone else; reload and try again")
         after = ops.snapshot(wf)
-        projections.audit_timers_fired(audit, ctx.timers_before, after, now)
-        projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor)
-        for kind, bpmn_id, task_id, detail in ctx.records:
-            audit.add(kind, bpmn_id=bpmn_id, task_id=task_id, actor="engine", **detail)
-        outbox.enqueue(session, row.id, ctx.outbox, base.now())
         live = status in ("running", "incident")
         timers = ops.pending_timers(wf) if live else []
         ready_after = ops.ready_human_tasks(wf) if live else []
+        projections.audit_timers_fired(audit, ctx.timers_before, after, now)
+        projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor,
+                                  projections.due_times(row, definition.tasks, ready_after, timers))
+        for kind, bpmn_id, task_id, detail in ctx.records:
+            audit.add(kind, bpmn_id=bpmn_id, task_id=task_id, actor="engine", **detail)
+        outbox.enqueue(session, row.id, ctx.outbox, base.now())
         projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before, ready_after, timers, now)
         self._remember_owners(row.id, ready_after)
         projections.sync_timers(session, row.id, ctx.timers_before, timers, self._to_wall(clock))

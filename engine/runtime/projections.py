@@ -40,8 +40,9 @@ class AuditWriter:
 
 def audit_changes(audit: AuditWriter, before: dict[str, tuple[int, str]],
                   after: dict[str, tuple[int, str]], tasks_meta: dict[str, Any],
-                  completed_by_actor: set[str]) -> None:
-    """One event per drawn element that became ready, waiting, completed, cancelled or failed."""
+                  completed_by_actor: set[str], due: dict[str, datetime] | None = None) -> None:
+    """One event per drawn element that became ready, waiting, completed, cancelled or failed;
+    a task that became ready carries its due time (SLA timer or target), as reports need it."""
     kinds = {ops.READY: "ready", ops.WAITING: "waiting", ops.COMPLETED: "completed",
              ops.CANCELLED: "cancelled", ops.ERROR: "failed"}
     for task_id, (state, bpmn_id) in after.items():
@@ -53,8 +54,11 @@ def audit_changes(audit: AuditWriter, before: dict[str, tuple[int, str]],
         if state == ops.WAITING and "Event" not in kind:
             continue
         actor = None if task_id in completed_by_actor else "engine"
+        extra = {}
+        if state == ops.READY and due and task_id in due:
+            extra["due_at"] = due[task_id].isoformat()
         audit.add(f"{_element_word(kind)}_{kinds[state]}", bpmn_id=bpmn_id, task_id=task_id,
-                  actor=actor, name=meta.get("name") or bpmn_id)
+                  actor=actor, name=meta.get("name") or bpmn_id, **extra)
 
 
 def audit_timers_fired(audit: AuditWriter, timers_before: list[ops.PendingTimer],
@@ -88,17 +92,29 @@ def sync_human_tasks(session: Session, row: Any, tasks_meta: dict[str, Any],
     new = [t for t in after if t.task_id not in before_ids]
     if not new:
         return
-    sla: dict[str, datetime] = {}
-    for timer in timers:
-        if timer.attached_to and (timer.attached_to not in sla or timer.due_at < sla[timer.attached_to]):
-            sla[timer.attached_to] = timer.due_at
+    due = due_times(row, tasks_meta, new, timers)
     rows = []
     for task in new:
         meta = tasks_meta.get(task.bpmn_id) or {}
         rows.append({"id": task.task_id, "instance_id": row.id, "bpmn_id": task.bpmn_id, "name": task.name,
                      "role": meta.get("role"), "form": meta.get("form") or [], "ready_at": now,
-                     "due_at": sla.get(task.bpmn_id) or _target_due(row, meta), "claimed_by": None})
+                     "due_at": due.get(task.task_id), "claimed_by": None})
     session.connection().execute(sql.INSERT_TASKS, rows)
+
+
+def due_times(row: Any, tasks_meta: dict[str, Any], ready: list[ops.ReadyTask],
+              timers: list[ops.PendingTimer]) -> dict[str, datetime]:
+    """Task id -> due time: its boundary timer (the SLA), else its ``target`` from the start."""
+    sla: dict[str, datetime] = {}
+    for timer in timers:
+        if timer.attached_to and (timer.attached_to not in sla or timer.due_at < sla[timer.attached_to]):
+            sla[timer.attached_to] = timer.due_at
+    due = {}
+    for task in ready:
+        moment = sla.get(task.bpmn_id) or _target_due(row, tasks_meta.get(task.bpmn_id) or {})
+        if moment is not None:
+            due[task.task_id] = moment
+    return due
 
 
 def _target_due(row: Any, meta: dict[str, Any]) -> datetime | None:

@@ -56,7 +56,7 @@ def get_task(session: Session, task_id: str) -> TaskView:
 
 def _summary(row: InstanceRow, definition: DefinitionRow) -> InstanceView:
     return InstanceView(row.id, definition.key, definition.version, row.status, row.business_key,
-                        row.started_at, row.ended_at, row.speed)
+                        row.started_at, row.ended_at, row.speed, drill=row.drill)
 
 
 def list_instances(session: Session, status: str | None = None, key: str | None = None,
@@ -79,7 +79,7 @@ def show_instance(session: Session, instance_id: str, now: datetime | None = Non
     events = session.scalars(select(AuditEventRow).where(AuditEventRow.instance_id == instance_id)
                              .order_by(AuditEventRow.id))
     timeline = [TimelineEvent(e.at, e.wall_at, (e.at - row.started_at).total_seconds(), e.kind, e.actor,
-                              e.bpmn_id, dict(e.detail or {})) for e in events]
+                              e.bpmn_id, dict(e.detail or {}), e.task_id) for e in events]
     tasks = list_tasks(session, instance_id=instance_id)
     incidents = [IncidentView(i.id, i.task_id, i.bpmn_id, i.message, i.line, i.created_at, i.resolved_at)
                  for i in session.scalars(select(IncidentRow).where(IncidentRow.instance_id == instance_id)
@@ -94,7 +94,7 @@ def show_instance(session: Session, instance_id: str, now: datetime | None = Non
     measured = targets.measure(definition.tasks or {}, timeline, elapsed, finished)
     return InstanceView(view.instance_id, view.key, view.version, view.status, view.business_key,
                         view.started_at, view.ended_at, view.speed, timeline, tasks, incidents, timers, final,
-                        measured)
+                        measured, row.drill)
 
 
 def _instance_now(row: InstanceRow, now: datetime | None) -> datetime:

@@ -208,3 +208,46 @@ class NotificationRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class DrillReportRow(Base):
+    """One exercise: the scenario it ran and the report it produced (ISO 22301 8.5 evidence)."""
+
+    __tablename__ = "drill_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))               # simulated | live
+    scenario: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    schedule_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class CorrectiveActionRow(Base):
+    """A follow-up for a missed target, owned by the role that missed it."""
+
+    __tablename__ = "corrective_actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("drill_reports.id"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    owner_role: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime]
+
+
+class DrillScheduleRow(Base):
+    """A recurring drill; ``next_run_at`` is the truth the worker checks (survives restarts)."""
+
+    __tablename__ = "drill_schedules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    scenario: Mapped[dict[str, Any]] = mapped_column(JSON)
+    every: Mapped[str | None] = mapped_column(String(100), nullable=True)     # ISO duration, e.g. P3M
+    cron: Mapped[str | None] = mapped_column(String(200), nullable=True)      # crontab expression
+    next_run_at: Mapped[datetime] = mapped_column(index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]

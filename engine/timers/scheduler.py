@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from engine.api import Engine
+from engine.drills import schedules as drill_schedules
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class TimerService:
         try:
             fired = self.engine.fire_due_timers()
             self.engine.deliver_notifications()
+            self.engine.run_due_drills()
             return fired
         except Exception:  # noqa: BLE001 - logged; the next sweep retries
             log.exception("timer sweep failed")
@@ -71,7 +73,8 @@ class TimerService:
 
     def schedule_next(self) -> datetime | None:
         """Point the wake-up job at the earliest pending timer or notification retry."""
-        wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at())
+        wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at(),
+                         drill_schedules.next_due(self.engine))
         with self._lock:
             self._scheduled_for = wake
             try:

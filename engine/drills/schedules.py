@@ -1,0 +1,114 @@
+"""Recurring drills ("every 3 months", or a crontab line), kept in the database.
+
+``next_run_at`` is the truth: the worker runs a schedule whose time has come, then sets the
+next time *after now* — so a schedule missed while nothing was running runs once on start,
+not once per missed period.  Next times come from isodate (calendar months) or APScheduler's
+cron trigger.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import isodate
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+
+from engine.clock import isoformat
+from engine.drills.scenario import Scenario, check_against, parse_scenario
+from engine.drills.service import human_task_ids, run_drill
+from engine.errors import InvalidInput, NotFound
+from engine.store.models import DrillScheduleRow
+
+log = logging.getLogger(__name__)
+
+
+def next_time(after: datetime, every: str | None, cron: str | None) -> datetime:
+    if every:
+        try:
+            step = isodate.parse_duration(every)
+        except (isodate.ISO8601Error, ValueError):
+            raise InvalidInput(f"--every: '{every}' is not an ISO-8601 duration (e.g. P3M)") from None
+        moment = after + step
+        if moment <= after:
+            raise InvalidInput(f"--every: '{every}' must be a positive interval")
+        return moment
+    if cron:
+        try:
+            trigger = CronTrigger.from_crontab(cron, timezone="UTC")
+        except ValueError as exc:
+            raise InvalidInput(f"--cron: '{cron}' is not a crontab expression ({exc})") from None
+        moment = trigger.get_next_fire_time(None, after)
+        if moment is None:
+            raise InvalidInput(f"--cron: '{cron}' never fires")
+        return moment
+    raise InvalidInput("a drill schedule needs --every (e.g. P3M) or --cron")
+
+
+def schedule(engine: Any, scenario: Scenario, every: str | None, cron: str | None) -> dict[str, Any]:
+    if every and cron:
+        raise InvalidInput("give --every or --cron, not both")
+    check_against(scenario, human_task_ids(engine.task_metadata(scenario.runbook)))
+    now = engine.clock.now()
+    first = next_time(now, every, cron)
+    with engine.sessions.begin() as session:
+        row = DrillScheduleRow(key=scenario.runbook, scenario=scenario.source, every=every, cron=cron,
+                               next_run_at=first, last_run_at=None, enabled=True, created_at=now)
+        session.add(row)
+        session.flush()
+        return to_json(row)
+
+
+def to_json(row: DrillScheduleRow) -> dict[str, Any]:
+    return {"id": row.id, "key": row.key, "every": row.every, "cron": row.cron, "enabled": row.enabled,
+            "next_run_at": isoformat(row.next_run_at), "last_run_at": isoformat(row.last_run_at)}
+
+
+def list_schedules(engine: Any) -> list[dict[str, Any]]:
+    with engine.sessions() as session:
+        return [to_json(r) for r in session.scalars(select(DrillScheduleRow).where(DrillScheduleRow.enabled)
+                                                    .order_by(DrillScheduleRow.next_run_at))]
+
+
+def unschedule(engine: Any, schedule_id: int) -> None:
+    with engine.sessions.begin() as session:
+        row = session.get(DrillScheduleRow, schedule_id)
+        if row is None:
+            raise NotFound(f"no drill schedule {schedule_id}")
+        row.enabled = False
+
+
+def next_due(engine: Any) -> datetime | None:
+    with engine.sessions() as session:
+        return session.scalars(select(DrillScheduleRow.next_run_at).where(DrillScheduleRow.enabled)
+                               .order_by(DrillScheduleRow.next_run_at).limit(1)).first()
+
+
+def run_due(engine: Any) -> list[int]:
+    """Run every schedule whose time has come, once; returns the new drill report ids."""
+    now = engine.clock.now()
+    with engine.sessions.begin() as session:
+        due = session.scalars(select(DrillScheduleRow).where(
+            DrillScheduleRow.enabled, DrillScheduleRow.next_run_at <= now)).all()
+        claimed = []
+        for row in due:
+            claimed.append((row.id, dict(row.scenario), row.key))
+            row.last_run_at = now
+            row.next_run_at = next_time(now, row.every, row.cron)
+    report_ids = []
+    for schedule_id, source, key in claimed:
+        try:
+            scenario = parse_scenario(_as_text(source), source=f"schedule {schedule_id}", runbook=key)
+            report = run_drill(engine, scenario, schedule_id=schedule_id, source=f"schedule {schedule_id}")
+            report_ids.append(report["drill_id"])
+        except Exception:  # noqa: BLE001 - one broken schedule must not stop the worker
+            log.exception("scheduled drill %s failed", schedule_id)
+    return report_ids
+
+
+def _as_text(source: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(source)
