@@ -54,12 +54,13 @@ class TaskView:
     form: list[dict[str, Any]]
     ready_at: datetime | None = None
     claimed_by: str | None = None
+    drill: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "instance_id": self.instance_id, "bpmn_id": self.bpmn_id,
                 "name": self.name, "role": self.role, "due_at": isoformat(self.due_at),
                 "form": self.form, "ready_at": isoformat(self.ready_at),
-                "claimed_by": self.claimed_by}
+                "claimed_by": self.claimed_by, "drill": self.drill}
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,17 @@ def test_quarterly_schedule_shows_next_run_and_a_missed_run_runs_once_after_rest
         assert len(second.drill_reports("system_outage")) == 1
     finally:
         second.close()
+
+
+def test_live_drill_is_marked_as_a_drill_in_tasks_and_reported(drills: Engine, clock: ManualClock) -> None:
+    iid = drills.start("system_outage", drill=True, actor="continuity manager")
+    [task] = drills.tasks(instance_id=iid)
+    assert task.drill and drills.show(iid).drill
+    clock.advance(timedelta(minutes=4))
+    drills.complete(task.task_id, {"acknowledged": True}, actor="alice")
+    report = drills.live_drill_report(iid)
+    assert report["kind"] == "live"
+    assert _step(report, "notify_supervisor")["met"] is True
+    real = drills.start("system_outage")
+    with pytest.raises(Exception, match="not a drill"):
+        drills.live_drill_report(real)

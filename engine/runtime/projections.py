@@ -98,7 +98,7 @@ def sync_human_tasks(session: Session, row: Any, tasks_meta: dict[str, Any],
         meta = tasks_meta.get(task.bpmn_id) or {}
         rows.append({"id": task.task_id, "instance_id": row.id, "bpmn_id": task.bpmn_id, "name": task.name,
                      "role": meta.get("role"), "form": meta.get("form") or [], "ready_at": now,
-                     "due_at": due.get(task.task_id), "claimed_by": None})
+                     "due_at": due.get(task.task_id), "claimed_by": None, "drill": bool(row.drill)})
     session.connection().execute(sql.INSERT_TASKS, rows)
 
 

@@ -23,7 +23,7 @@ from engine.views import IncidentView, InstanceView, TaskView, TimelineEvent, Ti
 
 def task_view(row: Any) -> TaskView:
     return TaskView(row.id, row.instance_id, row.bpmn_id, row.name, row.role, row.due_at,
-                    list(row.form or []), row.ready_at, row.claimed_by)
+                    list(row.form or []), row.ready_at, row.claimed_by, bool(row.drill))
 
 
 _TASKS = HumanTaskRow.__table__

@@ -112,6 +112,7 @@ class HumanTaskRow(Base):
     ready_at: Mapped[datetime]
     due_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)      # shown as DRILL in every inbox
 
 
 class TimerRow(Base):
