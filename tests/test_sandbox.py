@@ -179,6 +179,32 @@ def test_works_in_worker_thread():
     assert results[0] == 45 and "time limit" in results[1]
 
 
+def test_concurrent_runs_keep_their_own_limits():
+    results: dict[str, object] = {}
+
+    def spin(name: str) -> None:
+        try:
+            execute("while True:\n    pass", {}, limits=FAST)
+        except ScriptError as exc:
+            results[name] = str(exc)
+
+    def count(name: str) -> None:
+        total = 0
+        for i in range(200):
+            total += evaluate("sum(v * 2 for v in range(n))", {"n": i % 7})
+        results[name] = total
+
+    threads = [threading.Thread(target=spin, args=(f"spin{i}",)) for i in range(3)]
+    threads += [threading.Thread(target=count, args=(f"count{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    expected = sum(2 * sum(range(i % 7)) for i in range(200))
+    assert all("time limit" in str(results[f"spin{i}"]) for i in range(3))
+    assert all(results[f"count{i}"] == expected for i in range(3))
+
+
 # --- escapes -------------------------------------------------------------------------------
 
 ESCAPES = [
@@ -457,6 +483,51 @@ def test_deeply_nested_tuples_are_refused(source):
     # CPython's tuple hash recurses without a guard: a few 100k levels crash the process.
     error = refused(source, mode="exec")
     assert "nested" in str(error)
+
+
+COLLIDING = "range(0, (2 ** 61 - 1) * 40000, 2 ** 61 - 1)"   # ints with one hash value
+
+
+@pytest.mark.parametrize("source", [
+    f"x = set({COLLIDING})",
+    f"x = frozenset({COLLIDING})",
+    f"x = dict.fromkeys({COLLIDING})",
+    f"x = dict(zip({COLLIDING}, range(40000)))",
+    f"x = {{*{COLLIDING}}}",
+    f"x = set()\nx.update({COLLIDING})",
+    f"x = set().union({COLLIDING})",
+    f"x = {{}}\nx |= zip({COLLIDING}, range(40000))",
+    f"x = {{}}\nx.update(zip({COLLIDING}, range(40000)))",
+    f"x = type(set())({COLLIDING})",
+])
+def test_hash_flooding_is_interruptible(source):
+    # one C call inserting 40,000 equal-hash ints takes a minute; chunked, the limit applies
+    started = monotonic()
+    error = refused(source, mode="exec", limits=FAST)
+    assert "time limit" in str(error) and monotonic() - started < 3
+
+
+@pytest.mark.parametrize("source", [
+    "('\\u1234' * 20000).encode('punycode')",
+    "b'abc'.decode('idna')",
+    "str(b'abc', 'punycode')",
+    "'x'.encode('rot13')",
+])
+def test_slow_or_odd_codecs_are_refused(source):
+    assert "not available" in str(refused(source))
+
+
+def test_plain_sets_dicts_codecs_and_round_work():
+    assert evaluate("dict(a=1, b=2) == {'a': 1, 'b': 2} and dict([(1, 2)]) == {1: 2}", {})
+    assert evaluate("dict.fromkeys('ab', 0) == {'a': 0, 'b': 0} and isinstance({}, dict)", {})
+    assert evaluate("set([1, 2]) | {3} == {1, 2, 3} and frozenset([1]) <= {1, 2}", {})
+    assert evaluate("{1}.issubset([1, 2]) and isinstance(set(), set) and {*[1, 2], 3} == {1, 2, 3}",
+                    {})
+    assert evaluate("'é'.encode('latin-1') + 'x'.encode() + str(b'y', 'utf-8').encode('ascii')",
+                    {}) == b"\xe9xy"
+    assert evaluate("round(12345, -10 ** 7) + round(12345, -2) + round(2.567, 2)", {}) == 12302.57
+    out = run("s = {1}\ns |= {2}\nd = {'a': 1}\nd |= {'b': 2}\nd.update([('c', 3)], e=5)")
+    assert out == {"s": {1, 2}, "d": {"a": 1, "b": 2, "c": 3, "e": 5}}
 
 
 def test_moderately_nested_tuples_work():

@@ -1,10 +1,11 @@
-"""The names model code can see: a curated, read-only set of builtins plus the guard hooks.
+"""The names model code can see: a curated set of builtins plus the guard hooks.
 
 Why curated: every builtin is a way out or a way to allocate.  Left out on purpose: open,
 eval/exec/compile, __import__, globals/locals/vars/dir, input, setattr/delattr, bytes and
 bytearray (``bytes(10**10)``), iter with a sentinel (an endless loop in C), object/super and
-type() with three arguments.  ``str``, ``tuple``, ``range``, ``sum``, ``pow``, ``zip``,
-``enumerate``, ``repr``, ``format``, ``getattr`` and ``type`` are guarded versions.
+type() with three arguments.  Guarded versions: ``str tuple set frozenset dict range sum pow
+round min max sorted zip enumerate repr ascii format getattr hasattr type iter``.  (The dict
+itself is shared but unreachable: scripts cannot name ``__builtins__``.)
 Date and time classes are the real ones, but nothing that reads the wall clock or the server's
 time zone (``now``, ``today``, ``fromtimestamp`` without a zone, ``astimezone()``).
 """
@@ -16,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
-from engine.sandbox import guards, nesting, text
+from engine.sandbox import guards, hashing, nesting, text
 from engine.sandbox.guards import ProxyMeta, bind, check_size, guarded_getattr, special
 from engine.sandbox.nesting import check_tuple
 from engine.sandbox.runtime import enter, refuse, tick
@@ -32,9 +33,25 @@ class TupleProxy(metaclass=ProxyMeta):
     _make = staticmethod(lambda iterable=(): check_tuple(tuple(iterable)))
 
 
-_TYPES = {str: StrProxy, tuple: TupleProxy}
-for _t in (int, float, bool, complex, list, dict, set, frozenset, type(None),
-           date, datetime, time, timedelta, timezone):
+class SetProxy(metaclass=ProxyMeta):
+    _real = set
+    _make = staticmethod(hashing.build_set)
+
+
+class FrozensetProxy(metaclass=ProxyMeta):
+    _real = frozenset
+    _make = staticmethod(hashing.build_frozenset)
+
+
+class DictProxy(metaclass=ProxyMeta):
+    _real = dict
+    _make = staticmethod(hashing.build_dict)
+
+
+_TYPES = {str: StrProxy, tuple: TupleProxy, set: SetProxy, frozenset: FrozensetProxy,
+          dict: DictProxy}
+for _t in (int, float, bool, complex, list, type(None), date, datetime, time, timedelta,
+           timezone):
     _TYPES[_t] = _t
 
 
@@ -58,9 +75,20 @@ def range_(*args: Any) -> range:
     return r
 
 
+def round_(number: Any, ndigits: Any = None) -> Any:
+    """``round(12345, -10**7)`` computes ``10**10**7`` in C first: answer 0 directly."""
+    if ndigits is None:
+        return round(number)
+    if isinstance(number, int) and isinstance(ndigits, int) and \
+            -ndigits > number.bit_length() * 0.302 + 2:
+        return 0
+    return round(number, ndigits)
+
+
 def sum_(iterable: Any, /, start: Any = 0) -> Any:
     if not isinstance(start, (int, float, timedelta)):
-        refuse("sum() adds numbers and timedeltas only; build lists and strings with a loop or join()")
+        refuse("sum() adds numbers and timedeltas only; build lists and strings with join()"
+               " or a loop")
     return sum(iterable, start)
 
 
@@ -151,14 +179,14 @@ _EXCEPTIONS = (
 BUILTINS: dict[str, Any] = {
     "None": None, "True": True, "False": False,
     "abs": abs, "all": all, "any": any, "ascii": text.safe_ascii, "bin": bin, "bool": bool,
-    "callable": callable,
-    "chr": chr, "dict": dict, "divmod": divmod, "enumerate": nesting.enumerate_,
-    "filter": filter, "float": float, "format": text.format_value, "frozenset": frozenset,
-    "getattr": guarded_getattr, "hasattr": hasattr_, "hash": hash, "hex": hex, "int": int,
-    "isinstance": isinstance, "issubclass": issubclass, "iter": iter_, "len": len,
-    "list": list, "map": map, "max": nesting.max_, "min": nesting.min_, "next": next, "oct": oct, "ord": ord,
+    "callable": callable, "chr": chr, "dict": DictProxy, "divmod": divmod,
+    "enumerate": nesting.enumerate_, "filter": filter, "float": float,
+    "format": text.format_value, "frozenset": FrozensetProxy, "getattr": guarded_getattr,
+    "hasattr": hasattr_, "hash": hash, "hex": hex, "int": int, "isinstance": isinstance,
+    "issubclass": issubclass, "iter": iter_, "len": len, "list": list, "map": map,
+    "max": nesting.max_, "min": nesting.min_, "next": next, "oct": oct, "ord": ord,
     "pow": guards.power, "range": range_, "repr": text.safe_repr, "reversed": reversed,
-    "round": round, "set": set, "sorted": nesting.sorted_, "str": StrProxy, "sum": sum_,
+    "round": round_, "set": SetProxy, "sorted": nesting.sorted_, "str": StrProxy, "sum": sum_,
     "tuple": TupleProxy, "type": type_, "zip": nesting.zip_,
     "date": date, "datetime": datetime, "time": time, "timedelta": timedelta,
     "timezone": timezone, "math": math,

@@ -69,8 +69,10 @@ def check_data(value: Any, what: str, limit: int, source: str) -> None:
                     stack.append((item[1], depth + 1))
                 else:
                     stack.append((item, depth + 1))
+        elif t is int or t is bool:
+            total += obj.bit_length() // 3 + 1
         elif t in _SCALARS:
-            total += 8
+            total += 24
         else:
             raise ScriptError(f"{what} holds a {t.__name__} object, which is not plain data",
                               expression=source)

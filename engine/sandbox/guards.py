@@ -104,10 +104,15 @@ def _inplace_mod(a: Any, b: Any) -> Any:
     return percent(a, b)
 
 
+def _inplace_or(a: Any, b: Any) -> Any:
+    from engine.sandbox.hashing import inplace_or  # late: hashing imports this module
+    return inplace_or(a, b)
+
+
 _INPLACE = {
     "+=": _sized_iadd, "-=": operator.isub, "*=": _guarded_imul, "/=": operator.itruediv,
     "//=": operator.ifloordiv, "%=": _inplace_mod, "**=": power, "<<=": lshift,
-    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": _inplace_or, "^=": operator.ixor,
     "@=": operator.imatmul,
 }
 
@@ -154,8 +159,8 @@ def write(ob: Any) -> Any:
 
 
 class ProxyMeta(type):
-    """Metaclass of the ``str``/``tuple`` builtins scripts see: calls are guarded,
-    ``isinstance`` and attribute access behave like the real type."""
+    """Metaclass of the ``str``, ``tuple``, ``set``, ``frozenset`` and ``dict`` builtins scripts
+    see: calls are guarded, ``isinstance`` and attribute access behave like the real type."""
 
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, cls._real)
@@ -170,7 +175,7 @@ class ProxyMeta(type):
         return repr(cls._real)
 
 
-_SPECIAL: dict[str, Any] = {}      # attribute name -> resolver(obj, name) (filled by text.py)
+_SPECIAL: dict[str, Any] = {}      # attribute name -> resolver(obj, name), see @special users
 _seen: dict[str, Any] = {}         # names already validated -> their resolver or None
 
 
@@ -178,6 +183,7 @@ def special(*names: str):
     """Register a resolver that may return a guarded replacement for ``obj.<name>``."""
     def register(resolver):
         for name in names:
+            assert name not in _SPECIAL, f"two resolvers for attribute {name!r}"
             _SPECIAL[name] = resolver
         _seen.clear()
         return resolver

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from engine.sandbox.guards import bind, check_size, special
+from engine.sandbox.hashing import build_set
 from engine.sandbox.runtime import current, refuse
 
 MAX_TUPLE_DEPTH = 100
@@ -66,7 +67,7 @@ def varargs(args: tuple) -> bool:
 
 
 def stars(kind: str, flags: tuple, *values: Any) -> Any:
-    """``[*a, b]``, ``(*a, b)`` and ``f(*a, *b)``: bound the total before building it."""
+    """``[*a, b]``, ``(*a, b)``, ``{*a, b}`` and ``f(*a, *b)``: bound the total first."""
     limit = current().limits.max_size
     out: list = []
     for starred, value in zip(flags, values):
@@ -79,6 +80,8 @@ def stars(kind: str, flags: tuple, *values: Any) -> Any:
             out.append(value)
     if kind == "l":
         return out
+    if kind == "s":
+        return build_set(out)
     return check_tuple(tuple(out)) if kind == "t" else tuple(out)
 
 

@@ -31,6 +31,7 @@ from engine.sandbox.guards import blocked_attribute
 from engine.sandbox.runtime import FILENAME
 
 MAX_SOURCE = 100_000
+MAX_AST_DEPTH = 150
 _BINOPS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Add: "_add_",
            ast.Mod: "_mod_"}
 FORBIDDEN_CALLS = frozenset({
@@ -45,10 +46,16 @@ def _name(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
 
 
-def _call(func: str, args: list, like: ast.AST) -> ast.Call:
-    node = ast.Call(func=_name(func), args=args, keywords=[])
-    copy_locations(node, like)
+def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
+    """Copy ``like``'s position to ``node`` only (RestrictedPython's ``copy_locations`` also
+    walks the whole subtree, which is quadratic on long chains)."""
+    for field in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        setattr(node, field, getattr(like, field, None))
     return node
+
+
+def _call(func: str, args: list, like: ast.AST) -> ast.Call:
+    return _locate(ast.Call(func=_locate(_name(func), like), args=args, keywords=[]), like)
 
 
 def _literal(node: ast.AST) -> bool:
@@ -61,9 +68,7 @@ def _literal(node: ast.AST) -> bool:
 
 
 def _tick(like: ast.AST) -> ast.stmt:
-    stmt = ast.Expr(_call("_tick_", [], like))
-    copy_locations(stmt, like)
-    return stmt
+    return _locate(ast.Expr(_call("_tick_", [], like)), like)
 
 
 class SandboxPolicy(RestrictingNodeTransformer):
@@ -85,8 +90,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             self.error(node, "annotated assignment is only allowed to simple names")
             return node
         replacement = ast.Pass() if node.value is None else ast.Assign([node.target], node.value)
-        copy_locations(replacement, node)
-        return self.visit(replacement)
+        return self.visit(_locate(replacement, node))
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         name = node.attr
@@ -100,9 +104,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             self._check_call(node, func.id)
         node = self.node_contents_visit(node)
         if any(isinstance(a, ast.Starred) for a in node.args):
-            star = ast.Starred(self._stars("c", node.args, node), ast.Load())
-            copy_locations(star, node)
-            node.args = [star]
+            node.args = [_locate(ast.Starred(self._stars("c", node.args, node), ast.Load()), node)]
         return node
 
     def _check_call(self, node: ast.Call, name: str) -> None:
@@ -131,13 +133,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node = super().visit_FunctionDef(node)
-        enter = ast.Expr(_call("_enter_", [], node))
-        copy_locations(enter, node)
-        prologue = [enter]
+        prologue = [_locate(ast.Expr(_call("_enter_", [], node)), node)]
         if node.args.vararg:
-            check = ast.Expr(_call("_varargs_", [_name(node.args.vararg.arg)], node))
-            copy_locations(check, node)
-            prologue.append(check)
+            check = _call("_varargs_", [_locate(_name(node.args.vararg.arg), node)], node)
+            prologue.append(_locate(ast.Expr(check), node))
         node.body[0:0] = prologue
         return node
 
@@ -145,10 +144,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node = super().visit_Lambda(node)
         values = [_call("_enter_", [], node)]
         if node.args.vararg:
-            values.append(_call("_varargs_", [_name(node.args.vararg.arg)], node))
-        body = ast.BoolOp(ast.And(), values + [node.body])
-        copy_locations(body, node.body)
-        node.body = body
+            values.append(_call("_varargs_", [_locate(_name(node.args.vararg.arg), node)], node))
+        node.body = _locate(ast.BoolOp(ast.And(), values + [node.body]), node.body)
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
@@ -194,7 +191,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
                  ast.Assign([ast.Name(k, ast.Store())], key),
                  ast.Assign([store], new)]
         for stmt in stmts:
-            copy_locations(stmt, node)
+            copy_locations(stmt, node)    # small new subtrees: fills their names and constants
         return stmts
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
@@ -204,8 +201,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         parts: list[ast.expr] = []
         for v in node.values:
             if isinstance(v, ast.FormattedValue):
-                spec = v.format_spec if v.format_spec is not None else ast.Constant("")
-                parts.append(ast.Tuple([v.value, ast.Constant(v.conversion), spec], ast.Load()))
+                spec = v.format_spec if v.format_spec is not None else _locate(ast.Constant(""), v)
+                parts.append(_locate(ast.Tuple([v.value, _locate(ast.Constant(v.conversion), v), spec],
+                                               ast.Load()), v))
             else:
                 parts.append(v)
         return _call("_fstr_", parts, node)
@@ -226,10 +224,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return self._stars("l", node.elts, node)
         return node
 
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        node = self.node_contents_visit(node)
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            return self._stars("s", node.elts, node)
+        return node
+
     def _stars(self, kind: str, elts: list, like: ast.AST) -> ast.Call:
         flags = tuple(isinstance(e, ast.Starred) for e in elts)
         values = [e.value if isinstance(e, ast.Starred) else e for e in elts]
-        return _call("_stars_", [ast.Constant(kind), ast.Constant(flags), *values], like)
+        constants = [_locate(ast.Constant(kind), like), _locate(ast.Constant(flags), like)]
+        return _call("_stars_", [*constants, *values], like)
 
 
 def _refusal(errors: tuple | list, source: str) -> ScriptError:
@@ -242,6 +247,17 @@ def _refusal(errors: tuple | list, source: str) -> ScriptError:
             text = f"{m.group(2)} (line {m.group(1)})"
         messages.append(text)
     return ScriptError("; ".join(messages), line=line, expression=source)
+
+
+def _check_depth(tree: ast.AST, source: str) -> None:
+    """Refuse syntax trees deeper than MAX_AST_DEPTH: transforming and compiling recurse."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_AST_DEPTH:
+            raise ScriptError(f"script is nested more than {MAX_AST_DEPTH} levels deep",
+                              line=getattr(node, "lineno", None), expression=source)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 @lru_cache(maxsize=4096)
@@ -258,8 +274,10 @@ def compile_source(source: str, mode: str) -> CodeType:
     try:
         with warnings.catch_warnings():   # "\d" or "x is 1" in a model: not our log's concern
             warnings.simplefilter("ignore")
-            result = compiler(text, filename=FILENAME, policy=SandboxPolicy)
-    except SyntaxError as exc:        # raised by the final compile() (e.g. 'return' outside def)
+            tree = ast.parse(text, FILENAME, mode)
+            _check_depth(tree, source)
+            result = compiler(tree, filename=FILENAME, policy=SandboxPolicy)
+    except SyntaxError as exc:        # from the parser, or the final compile ('return' outside def)
         message = f"SyntaxError: {exc.msg}"
         raise ScriptError(f"{message} (line {exc.lineno})" if exc.lineno else message,
                           line=exc.lineno, expression=source) from None

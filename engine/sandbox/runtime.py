@@ -66,15 +66,6 @@ def current() -> Run:
     return run
 
 
-def script_line(frame: Any) -> int | None:
-    """Line of the innermost sandboxed frame at or above ``frame``."""
-    while frame is not None:
-        if frame.f_code.co_filename == FILENAME:
-            return frame.f_lineno
-        frame = frame.f_back
-    return None
-
-
 def refuse(message: str) -> None:
     """Stop the script: remember the first reason (and its line) and raise ``Refused``."""
     run = _get()
@@ -88,7 +79,7 @@ def refuse(message: str) -> None:
 
 
 def tick() -> bool:
-    """Injected into loops and calls: enforce the deadline and sample memory. Returns True."""
+    """Injected into loops and comprehensions: enforce the deadline, sample memory."""
     run = _get()
     if run is None:
         raise Refused("sandboxed code can only run inside evaluate() or execute()")
@@ -100,9 +91,6 @@ def tick() -> bool:
     if now >= run.mem_next:
         _sample_memory(run, now)
     return True
-
-
-_statm: tuple[int, int] | None = None    # (pid, fd) of /proc/<pid>/statm, kept open
 
 
 def enter() -> bool:
@@ -130,6 +118,9 @@ def enter() -> bool:
             return True
         refuse(f"calls nested more than {MAX_CALL_DEPTH} deep (runaway recursion?)")
     return True
+
+
+_statm: tuple[int, int] | None = None    # (pid, fd) of /proc/<pid>/statm, kept open
 
 
 def _resident_bytes() -> int | None:

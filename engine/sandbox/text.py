@@ -9,6 +9,7 @@ getattr, so ``'{0.__class__}'.format(x)`` is refused like ``x.__class__``.
 
 from __future__ import annotations
 
+import codecs
 import re
 import string
 from typing import Any
@@ -63,7 +64,45 @@ def check_text(obj: Any, what: str = "text") -> None:
                f" (or nested more than {MAX_NESTING} deep)")
 
 
+# Linear-time codecs only: punycode/idna are quadratic in C (20,000 characters: a minute).
+_CODECS = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "cp1252", "utf-16", "utf-16-le",
+                     "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
+
+
+def check_codec(encoding: Any) -> None:
+    if isinstance(encoding, str) and len(encoding) < 100:
+        try:
+            if codecs.lookup(encoding).name in _CODECS:
+                return
+        except LookupError:
+            pass
+    refuse(f"encoding {str(encoding)[:40]!r} is not available in scripts"
+           f" (use one of {', '.join(sorted(_CODECS))})")
+
+
+def _encode(self: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    check_codec(encoding)
+    return str.encode(self, encoding, errors)
+
+
+def _decode(self: bytes, encoding: str = "utf-8", errors: str = "strict") -> str:
+    check_codec(encoding)
+    return bytes.decode(self, encoding, errors)
+
+
+@special("encode", "decode")
+def _codec_resolver(obj: Any, name: str) -> Any:
+    cls = obj if isinstance(obj, type) else type(obj)
+    if name == "encode" and issubclass(cls, str):
+        return bind(_encode, obj)
+    if name == "decode" and issubclass(cls, bytes):
+        return bind(_decode, obj)
+    return None
+
+
 def safe_str(object: Any = "", encoding: Any = _MISSING, errors: Any = _MISSING) -> str:  # noqa: A002
+    if encoding is not _MISSING:
+        check_codec(encoding)
     if encoding is not _MISSING or errors is not _MISSING:
         kwargs = {k: v for k, v in (("encoding", encoding), ("errors", errors)) if v is not _MISSING}
         return str(object, **kwargs)
