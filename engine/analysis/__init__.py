@@ -1,7 +1,14 @@
-"""Process analysis: structure and critical path, as-is/to-be comparison, simulation.
+"""Process analysis: structure and critical path, as-is/to-be comparison, simulation, observed
+KPIs with threshold alerts, and the plan registers.
 
-Pure functions over model bytes and plain data: no Flask, no database access of their own
-(the CLI and the web app fetch stored models through ``Engine.diagram``).
+Pure functions over model bytes and plain data, plus read-only history queries: no Flask, no
+writes of their own (the CLI and the web app fetch stored models through ``Engine.diagram``).
+
+    analyse_bytes(data) -> ModelAnalysis            .figures(): tasks, hand-offs, critical path…
+    report.comparison(as_is, to_be, fetch, scenario, with_plots) -> the compare JSON (+ simulation, SVG)
+    kpis.process_kpis(*history.load_history(engine.sessions)) -> observed KPIs per process
+    kpi_alerts.check(engine, thresholds) / raise_alerts(engine, results)
+    registers: read/write CSV, heat_map, target_progress
 """
 
 from engine.analysis.model import ModelAnalysis, analyse_bytes

@@ -109,22 +109,24 @@ class _Builder:
         lane = info.lane if info else None
         if lane is None and scope is not None and scope in self.g.nodes:
             lane = self.g.nodes[scope].lane
-        seconds = 0.0
-        raw = info.properties.get("duration") if info else None
-        if raw is not None and category != "enter":
-            parsed = seconds_of(raw)
-            if parsed is None:
-                self.g.warnings.append(f"{nid}: duration {raw!r} is not a duration; counted as 0")
-            seconds = max(parsed or 0.0, 0.0)
-        elif raw is not None:
-            self.g.warnings.append(f"{nid}: duration on an expanded subprocess is ignored; "
-                                   "its content's critical path is used")
+        seconds = self.duration(nid)
         name = (el.get("name") or "").strip() or nid
         terminate = kind == "endEvent" and el.find(b("terminateEventDefinition")) is not None
         node = Node(nid, nid, " ".join(name.split()), kind, category, lane, seconds, scope, handler,
                     terminate, el.sourceline if isinstance(el.sourceline, int) else None)
         self.g.add(node)
         return node
+
+    def duration(self, nid: str) -> float:
+        """Seconds of the node's ``duration`` property (any case); 0 when absent or unreadable."""
+        info = self.infos.get(nid)
+        raw = next((v for k, v in info.properties.items() if k.lower() == "duration"), None) if info else None
+        if raw is None:
+            return 0.0
+        parsed = seconds_of(raw)
+        if parsed is None:
+            self.g.warnings.append(f"{nid}: duration {raw!r} is not a duration; counted as 0")
+        return max(parsed or 0.0, 0.0)
 
     def container(self, parent: Any, scope: str | None, handler: bool) -> None:
         for el in parent:
@@ -148,7 +150,9 @@ class _Builder:
                 self.g.containers.append(nid)
                 if enter.handler and not handler:
                     self.g.handler_roots.append(nid)
+                before = len(self.g.nodes)
                 self.container(el, nid, enter.handler)
+                self._declared(enter, exit_id, list(self.g.nodes.values())[before:])
                 continue
             if kind in ACTIVITIES:
                 category = "automated" if kind in AUTOMATED else "step"
@@ -164,6 +168,17 @@ class _Builder:
                 self.g.handler_roots.append(nid)
             elif kind == "startEvent" and scope is None and not handler:
                 self.g.starts.append(node.id)
+
+    def _declared(self, enter: Node, exit_id: str, content: list[Node]) -> None:
+        """An expanded subprocess's own duration counts only when its content has none."""
+        if not enter.seconds:
+            return
+        if any(n.seconds for n in content):
+            self.g.warnings.append(f"{enter.id}: duration on an expanded subprocess is ignored; "
+                                   "its content's durations are used")
+        else:
+            self.g.nodes[exit_id].seconds = enter.seconds
+        enter.seconds = 0.0
 
     def wire(self) -> None:
         g = self.g

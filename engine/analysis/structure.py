@@ -54,7 +54,8 @@ class ProcessAnalysis:
         return self.paths.seconds
 
     def critical_steps(self) -> list[Node]:
-        return [self.graph.nodes[n] for n in self.paths.path if self.graph.nodes[n].is_activity]
+        nodes = [self.graph.nodes[n] for n in self.paths.path]
+        return [n for n in nodes if n.is_activity or (n.category == "exit" and n.seconds)]
 
     def steps(self) -> list[Node]:
         return [n for n in self.graph.nodes.values() if n.category == "step"]
