@@ -1,13 +1,15 @@
-"""``python -m bench``: throughput and growth of contiflow against raw SpiffWorkflow.
+"""``python -m bench``: throughput and growth of contiflow against raw SpiffWorkflow, and timer
+lateness / catch-up (``--timers`` runs only that section).
 
 Progress goes to stderr; the results table and a Markdown version go to stdout; the JSON
-results go to ``bench/results/latest.json`` (or ``--out``).
+results go to ``bench/results/latest.json`` (``timers.json`` with ``--timers``; or ``--out``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -24,6 +26,8 @@ from bench.drivers import Driver, FloorDriver, MemoryDriver, PostgresStateStore,
 from bench.harness import growth, throughput
 from bench.modelgen import BENCH_DIR, THROUGHPUT_MODELS, Model, chain_model
 from bench.stats import ratio
+from bench.timers import FULL_TIMERS, QUICK_TIMERS, TimerSettings, run_timers
+from bench.timers import render as render_timers
 
 RESULTS_DIR = BENCH_DIR / "results"
 
@@ -54,11 +58,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="PostgreSQL URL (default: $CONTIFLOW_BENCH_PG_URL or "
                          "postgresql://root@127.0.0.1:5432/test, used when reachable)")
     ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    ap.add_argument("--out", metavar="FILE", type=Path, default=RESULTS_DIR / "latest.json",
-                    help="JSON results (default: bench/results/latest.json)")
+    ap.add_argument("--out", metavar="FILE", type=Path,
+                    help="JSON results (default: bench/results/latest.json; bench/results/timers.json "
+                         "with --timers)")
     ap.add_argument("--instances", type=int, help="instances per throughput run (overrides the default)")
     ap.add_argument("--profile", action="store_true",
                     help="only profile contiflow (c) on the runbook model with cProfile")
+    ap.add_argument("--timers", action="store_true",
+                    help="only the timer section: lateness with many pending timers, catch-up after a restart")
+    ap.add_argument("--timer-instances", type=int, metavar="N",
+                    help="pending timers in the lateness run, on every backend (overrides the default)")
     return ap.parse_args(argv)
 
 
@@ -66,6 +75,7 @@ def meta(pg_version: str | None, pg_url: str | None) -> dict[str, Any]:
     from importlib.metadata import version
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "spiffworkflow": version("SpiffWorkflow"), "sqlalchemy": version("SQLAlchemy"),
+            "apscheduler": version("APScheduler"),
             "sqlite": sqlite3.sqlite_version, "postgresql": pg_version,
             "postgresql_url": redact(pg_url) if pg_url else None,
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -149,6 +159,38 @@ def derive(results: dict[str, Any]) -> None:
                      for name, per in g["runs"].items() if first in per and last in per}
 
 
+def timer_settings(args: argparse.Namespace) -> TimerSettings:
+    settings = QUICK_TIMERS if args.quick else FULL_TIMERS
+    if args.timer_instances:
+        settings = dataclasses.replace(settings, lateness={k: args.timer_instances for k in settings.lateness})
+    return settings
+
+
+def timers_note(results: dict[str, Any]) -> str:
+    m = results["meta"]
+    return (f"SpiffWorkflow {m['spiffworkflow']}, APScheduler {m.get('apscheduler')}, Python {m['python']}, "
+            f"{m['cpus']} CPUs, SQLite {m['sqlite']}, PostgreSQL {m.get('postgresql') or 'skipped'}"
+            f"{' — QUICK run, small counts' if results['timers']['settings']['quick'] else ''}")
+
+
+def main_timers(args: argparse.Namespace, pg_url: str | None, pg_version: str | None) -> int:
+    """``--timers``: only the timer section."""
+    results: dict[str, Any] = {"meta": meta(pg_version, pg_url)}
+    t0 = time.perf_counter()
+    results["timers"] = run_timers(timer_settings(args), pg_url, pg_version, log)
+    results["meta"]["total_s"] = time.perf_counter() - t0
+    out = args.out or RESULTS_DIR / "timers.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    log(f"done in {results['meta']['total_s']:.0f} s; wrote {out}")
+    print(render_timers(results["timers"], markdown=False, note=timers_note(results)))
+    print()
+    print("Markdown (for the README):")
+    print()
+    print(render_timers(results["timers"], markdown=True, note=timers_note(results)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
@@ -165,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
 
     pg_url, pg_version, why = resolve_postgres(args.postgres, args.no_postgres)
     log(f"PostgreSQL: {why}")
+    if args.timers:
+        return main_timers(args, pg_url, pg_version)
     results: dict[str, Any] = {
         "meta": meta(pg_version, pg_url),
         "settings": {"quick": settings.quick, "instances": settings.instances, "warmup": settings.warmup,
@@ -182,19 +226,25 @@ def main(argv: list[str] | None = None) -> int:
         run_raw(settings, backends, results)
         for backend in backends:
             run_contiflow(settings, backend, results)
+    results["timers"] = run_timers(timer_settings(args), pg_url, pg_version, log)
     for entry in results["throughput"]:
         entry.pop("_model")
     results["meta"]["total_s"] = time.perf_counter() - t0
     derive(results)
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    log(f"done in {results['meta']['total_s']:.0f} s; wrote {args.out}")
+    out = args.out or RESULTS_DIR / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    log(f"done in {results['meta']['total_s']:.0f} s; wrote {out}")
     print(report.render(results, markdown=False))
+    print()
+    print(render_timers(results["timers"], markdown=False, note=timers_note(results)))
     print()
     print("Markdown (for the README):")
     print()
     print(report.render(results, markdown=True))
+    print()
+    print(render_timers(results["timers"], markdown=True, note=timers_note(results)))
     return 0
 
 

@@ -128,10 +128,15 @@ class Engine:
     def fire_due_timers(self) -> int:
         """Run every instance with a timer due now (``contiflow worker --once``); returns how many."""
         count = 0
-        for instance_id in self.commands.due_instances():
-            self.commands.fire_due(instance_id)
-            count += 1
-        return count
+        seen: set[str] = set()
+        while True:                       # in batches, until nothing due is left
+            batch = [i for i in self.commands.due_instances() if i not in seen]
+            if not batch:
+                return count
+            for instance_id in batch:
+                seen.add(instance_id)
+                if self.commands.fire_due(instance_id):
+                    count += 1
 
     # -- queries -----------------------------------------------------------------------
     def tasks(self, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:

@@ -83,12 +83,15 @@ class InstanceCommands:
         #: task id -> instance id for tasks this process saw become ready (saves a query per
         #: completion; ids are unique forever, so an entry can be missing but never wrong)
         self._task_owner: dict[str, str] = {}
-        #: called with the instance id after each committed command (the timer scheduler listens)
-        self.after_commit: list[Callable[[str], None]] = []
+        #: called after each committed command with the instance id and the earliest moment it
+        #: needs waking (a timer, or now for queued notifications); the timer scheduler listens
+        self.after_commit: list[Callable[[str, datetime | None], None]] = []
+        self._wake: dict[str, datetime | None] = {}
 
     def _committed(self, instance_id: str) -> None:
+        wake = self._wake.pop(instance_id, None)
         for listener in self.after_commit:
-            listener(instance_id)
+            listener(instance_id, wake)
 
     # -- clocks ------------------------------------------------------------------------
     def instance_clock(self, row: Any, base: Clock) -> Clock:
@@ -265,7 +268,10 @@ class InstanceCommands:
         outbox.enqueue(session, row.id, ctx.outbox, base.now())
         projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before, ready_after, timers, now)
         self._remember_owners(row.id, ready_after)
-        projections.sync_timers(session, row.id, ctx.timers_before, timers, self._to_wall(clock))
+        to_wall = self._to_wall(clock)
+        projections.sync_timers(session, row.id, ctx.timers_before, timers, to_wall)
+        wakes = [to_wall(t.due_at) for t in timers] + ([base.now()] if ctx.outbox else [])
+        self._wake[row.id] = min(wakes) if wakes else None
         if failure is not None:
             projections.record_incident(session, row.id, failure, now, audit)
         elif status != "incident" and previous_status == "incident":

@@ -147,9 +147,10 @@ def record_incident(session: Session, instance_id: str, failure: ops.Failure, no
     open_same = session.scalars(select(IncidentRow.id).where(
         IncidentRow.instance_id == instance_id, IncidentRow.resolved_at.is_(None),
         IncidentRow.message == failure.message)).first()
-    if open_same is None:
-        session.add(IncidentRow(instance_id=instance_id, task_id=failure.task_id, bpmn_id=failure.bpmn_id,
-                                message=failure.message, line=failure.line, created_at=now))
+    if open_same is not None:
+        return                      # the same failure again: already on record
+    session.add(IncidentRow(instance_id=instance_id, task_id=failure.task_id, bpmn_id=failure.bpmn_id,
+                            message=failure.message, line=failure.line, created_at=now))
     audit.add("incident_raised", bpmn_id=failure.bpmn_id, task_id=failure.task_id, actor="engine",
               message=failure.message, line=failure.line)
 

@@ -56,13 +56,19 @@ class TimerService:
             self.scheduler.shutdown(wait=True)
 
     def sweep(self) -> int:
-        """Fire everything due now; never raises (a failure must not kill the scheduler)."""
+        """Fire everything due now, again while more falls due; never raises (a failure must
+        not kill the scheduler).  A wake-up while a sweep runs is absorbed by that sweep."""
         if not self._sweeping.acquire(blocking=False):
             return 0
         try:
-            fired = self.engine.fire_due_timers()
-            self.engine.deliver_notifications()
-            self.engine.run_due_drills()
+            fired = 0
+            for _ in range(5):
+                round_fired = self.engine.fire_due_timers()
+                fired += round_fired
+                self.engine.deliver_notifications()
+                self.engine.run_due_drills()
+                if not round_fired or not self.engine.commands.due_instances(limit=1):
+                    break
             return fired
         except Exception:  # noqa: BLE001 - logged; the next sweep retries
             log.exception("timer sweep failed")
@@ -84,16 +90,26 @@ class TimerService:
             if wake is None:
                 return None
             run_at = self._wall(wake)
+            # max_instances > 1: this job may be re-added from inside a running sweep
             self.scheduler.add_job(self.sweep, "date", run_date=run_at, id=WAKE_JOB,
-                                   misfire_grace_time=None)
+                                   misfire_grace_time=None, max_instances=3)
         return wake
 
-    def _on_commit(self, _instance_id: str) -> None:
-        wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at())
+    def _on_commit(self, _instance_id: str, wake: datetime | None) -> None:
+        """A command committed; wake earlier if it created an earlier timer (no query)."""
+        if wake is None:
+            return
         with self._lock:
             current = self._scheduled_for
-        if wake is not None and (current is None or wake < current):
-            self.schedule_next()
+            if current is not None and current <= wake:
+                return
+            self._scheduled_for = wake
+            try:
+                self.scheduler.remove_job(WAKE_JOB)
+            except JobLookupError:
+                pass
+            self.scheduler.add_job(self.sweep, "date", run_date=self._wall(wake), id=WAKE_JOB,
+                                   misfire_grace_time=None, max_instances=3)
 
     @staticmethod
     def _wall(wake: datetime) -> datetime:
