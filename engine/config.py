@@ -21,6 +21,8 @@ class Config:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     mail_from: str = "contiflow@localhost"
+    kpi_thresholds: str | None = None       # YAML file of KPI thresholds the worker checks
+    kpi_check_minutes: float = 15.0
 
 
 def default_database_url(base: Path | None = None) -> str:
@@ -44,4 +46,6 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         smtp_host=env.get("CONTIFLOW_SMTP_HOST", "127.0.0.1"),
         smtp_port=int(env.get("CONTIFLOW_SMTP_PORT", "25")),
         mail_from=env.get("CONTIFLOW_MAIL_FROM", "contiflow@localhost"),
+        kpi_thresholds=env.get("CONTIFLOW_KPI_THRESHOLDS") or None,
+        kpi_check_minutes=float(env.get("CONTIFLOW_KPI_CHECK_MINUTES", "15")),
     )

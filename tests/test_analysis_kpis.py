@@ -145,3 +145,27 @@ def test_targets_round_trip_and_progress() -> None:
     with pytest.raises(InvalidInput, match="line 2"):
         registers.read_targets("goal,metric,deadline\nx,timeout_rate,soon\n")
     assert registers.next_review(date(2026, 11, 30)) == date(2027, 2, 28)
+
+
+def test_worker_checks_kpi_thresholds_on_its_schedule(database_url: str, clock: ManualClock, tmp_path) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from engine.config import Config
+    from engine.timers import TimerService
+    from engine.timers.scheduler import KPI_JOB
+
+    thresholds = tmp_path / "thresholds.yaml"
+    thresholds.write_text(json.dumps({"thresholds": TIMEOUT_RATE}))
+    engine = Engine(Config(database_url=database_url, kpi_thresholds=str(thresholds), kpi_check_minutes=5),
+                    clock=clock)
+    try:
+        engine.import_paths([ANALYSIS / "order_timeout_runbook.bpmn"])
+        generate(engine, clock, orders=10, timed_out=3)
+        service = TimerService(engine, scheduler=BackgroundScheduler(timezone="UTC"))
+        service.start(run_scheduler=False)
+        assert service.scheduler.get_job(KPI_JOB).trigger.interval == timedelta(minutes=5)
+        [outcome] = service.check_kpis()
+        assert outcome["action"] == "started"
+        assert service.check_kpis()[0]["action"] == "already_open"
+    finally:
+        engine.close()

@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
+from pathlib import Path
 
+import yaml
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
+from engine.analysis import kpi_alerts
 from engine.api import Engine
 from engine.drills import schedules as drill_schedules
 
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 
 WAKE_JOB = "contiflow-next-timer"
 SWEEP_JOB = "contiflow-sweeper"
+KPI_JOB = "contiflow-kpi-check"
 
 
 class TimerService:
@@ -44,6 +48,9 @@ class TimerService:
         self.engine.commands.after_commit.append(self._on_commit)
         self.scheduler.add_job(self.sweep, "interval", seconds=self.sweep_seconds, id=SWEEP_JOB,
                                replace_existing=True, coalesce=True, max_instances=1)
+        if self.engine.config.kpi_thresholds:
+            self.scheduler.add_job(self.check_kpis, "interval", id=KPI_JOB, replace_existing=True,
+                                   minutes=self.engine.config.kpi_check_minutes, coalesce=True, max_instances=1)
         if run_scheduler and not self.scheduler.running:
             self.scheduler.start()
         self.schedule_next()
@@ -76,6 +83,20 @@ class TimerService:
         finally:
             self._sweeping.release()
             self.schedule_next()
+
+    def check_kpis(self) -> list[dict]:
+        """Check the configured KPI thresholds; firing ones with an incident_type start their
+        runbook (once while open), whose notify steps tell people.  Never raises."""
+        try:
+            text = Path(str(self.engine.config.kpi_thresholds)).read_text()
+            results = kpi_alerts.check(self.engine, kpi_alerts.parse_thresholds(yaml.safe_load(text)))
+            for result in results:
+                if result["firing"]:
+                    log.warning("KPI alert: %s", result["message"])
+            return kpi_alerts.raise_alerts(self.engine, results)
+        except Exception:  # noqa: BLE001 - a bad thresholds file must not stop the timers
+            log.exception("KPI threshold check failed")
+            return []
 
     def schedule_next(self) -> datetime | None:
         """Point the wake-up job at the earliest pending timer or notification retry."""
