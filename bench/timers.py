@@ -205,7 +205,7 @@ def lateness_run(backend: Backend, n: int, settings: TimerSettings, log: Log = _
         baseline = APSchedulerBaseline(due)
         commits: dict[str, datetime] = {}
 
-        def on_commit(instance_id: str) -> None:
+        def on_commit(instance_id: str, _wake: object = None) -> None:
             commits[instance_id] = _now()
 
         service = TimerService(engine)
