@@ -129,14 +129,15 @@ class Engine:
         """Run every instance with a timer due now (``contiflow worker --once``); returns how many."""
         count = 0
         seen: set[str] = set()
-        while True:                       # in batches, until nothing due is left
+        for _ in range(10):               # in batches of 1,000, until nothing due is left
             batch = [i for i in self.commands.due_instances() if i not in seen]
             if not batch:
-                return count
+                break
             for instance_id in batch:
                 seen.add(instance_id)
                 if self.commands.fire_due(instance_id):
                     count += 1
+        return count
 
     # -- queries -----------------------------------------------------------------------
     def tasks(self, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:

@@ -64,11 +64,12 @@ class TimerService:
 
     def sweep(self) -> int:
         """Fire everything due now, again while more falls due; never raises (a failure must
-        not kill the scheduler).  A wake-up while a sweep runs is absorbed by that sweep."""
+        not kill the scheduler).  A wake-up while a sweep runs returns at once: the running
+        sweep picks up that work and reschedules when it ends."""
         if not self._sweeping.acquire(blocking=False):
             return 0
+        fired = 0
         try:
-            fired = 0
             for _ in range(5):
                 round_fired = self.engine.fire_due_timers()
                 fired += round_fired
@@ -76,13 +77,12 @@ class TimerService:
                 self.engine.run_due_drills()
                 if not round_fired or not self.engine.commands.due_instances(limit=1):
                     break
-            return fired
         except Exception:  # noqa: BLE001 - logged; the next sweep retries
             log.exception("timer sweep failed")
-            return 0
         finally:
             self._sweeping.release()
-            self.schedule_next()
+        self.schedule_next()
+        return fired
 
     def check_kpis(self) -> list[dict]:
         """Check the configured KPI thresholds; firing ones with an incident_type start their
