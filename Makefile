@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test test-fast bench lint
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,10 +13,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Front-end packages (bpmn-js) from the npm registry, served by the web app (never a CDN).
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund
+	touch $@
+
 run: install
-	$(BIN)/contiflow people --load runbooks/people.yaml
-	$(BIN)/contiflow import --each bpmn runbooks
-	$(BIN)/contiflow worker
+	$(BIN)/contiflow serve --demo
 
 test: install
 	$(BIN)/pytest

@@ -1,0 +1,83 @@
+"""What a principal may see and do with tasks and instances — built only on the Engine facade
+(inbox, may_act) so the pages and the API apply exactly the same rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.api import Engine
+from engine.errors import NotFound
+from engine.views import InstanceView, TaskView
+from web.auth import Principal
+from web.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class InstanceLabel:
+    key: str
+    business_key: str | None
+    status: str
+
+
+def visible_tasks(eng: Engine, who: Principal, instance_id: str | None = None, role: str | None = None,
+                  key: str | None = None) -> list[TaskView]:
+    """Tasks of the principal's roles (admins and tokens: all), earliest deadline first."""
+    if who.via == "token":
+        tasks = eng.tasks(instance_id=instance_id or None, role=role or None)
+    else:
+        tasks = eng.inbox(who.username, instance_id=instance_id or None, role=role or None)
+    if key:
+        of_key = {i.instance_id for i in eng.instances(key=key)}
+        tasks = [t for t in tasks if t.instance_id in of_key]
+    return tasks
+
+
+def may_act(eng: Engine, who: Principal, task: TaskView) -> bool:
+    """Tokens act with admin rights; people by the engine's rule (role member or admin)."""
+    if who.via == "token" or who.admin:
+        return True
+    return task.role is not None and task.role in who.roles and eng.may_act(who.username, task.task_id)
+
+
+def task_for(eng: Engine, who: Principal, task_id: str) -> TaskView:
+    """The open task, or NotFound; Forbidden (403) when it belongs to a role the principal lacks."""
+    task = eng.task(task_id)
+    if not may_act(eng, who, task):
+        raise Forbidden(f"This task belongs to the role '{task.role}', which you do not hold.")
+    return task
+
+
+def may_unclaim(who: Principal, task: TaskView) -> bool:
+    return task.claimed_by in (None, who.username) or who.admin
+
+
+def instance_labels(eng: Engine, instance_ids: set[str], max_lookups: int = 25) -> dict[str, InstanceLabel]:
+    """instance id -> (definition key, business key, status), for the inbox columns.  Recent
+    instances come from one query; a few older ones are looked up one by one."""
+    if not instance_ids:
+        return {}
+    labels = {i.instance_id: InstanceLabel(i.key, i.business_key, i.status) for i in eng.instances()
+              if i.instance_id in instance_ids}
+    for missing in sorted(instance_ids - labels.keys())[:max_lookups]:
+        try:
+            view = eng.show(missing)
+        except NotFound:
+            continue
+        labels[missing] = InstanceLabel(view.key, view.business_key, view.status)
+    return labels
+
+
+def task_json(task: TaskView, labels: dict[str, InstanceLabel], who: Principal) -> dict[str, Any]:
+    """A task in the CLI's JSON shape, plus where it comes from and what the caller may do."""
+    out = task.to_json()
+    label = labels.get(task.instance_id)
+    out["key"] = label.key if label else None
+    out["business_key"] = label.business_key if label else None
+    out["claimed_by_me"] = task.claimed_by == who.username
+    return out
+
+
+def notifications(view: InstanceView) -> list[Any]:
+    kinds = ("notification_queued", "notification_recorded", "notification_sent", "notification_attempt_failed")
+    return [e for e in view.timeline if e.kind in kinds]

@@ -1,0 +1,70 @@
+"""HTML forms generated from a task's form fields (types string/long/number/boolean/date/enum,
+required), and the submission turned back into the data the engine validates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+INPUT_TYPES = {"string": "text", "long": "number", "number": "number", "date": "date"}
+
+
+@dataclass
+class FieldView:
+    id: str
+    label: str
+    type: str
+    required: bool
+    options: list[dict[str, str]] = field(default_factory=list)
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def input_type(self) -> str:
+        return INPUT_TYPES.get(self.type, "text")
+
+    @property
+    def step(self) -> str | None:
+        return {"long": "1", "number": "any"}.get(self.type)
+
+    @property
+    def html_id(self) -> str:
+        return "f-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in self.id)
+
+    @property
+    def checked(self) -> bool:
+        return str(self.value).lower() in ("true", "on", "1", "yes")
+
+
+def field_views(form: list[dict[str, Any]], submitted: MultiDict[str, str] | None = None,
+                errors: dict[str, str] | None = None) -> list[FieldView]:
+    """One FieldView per form field, holding the submitted value (or the model's default)."""
+    views = []
+    for spec in form:
+        name = str(spec["id"])
+        kind = str(spec.get("type") or "string")
+        value: Any = spec.get("default")
+        if submitted is not None:
+            value = ("true" if submitted.get(name) else "false") if kind == "boolean" else submitted.get(name, "")
+        views.append(FieldView(name, str(spec.get("label") or name), kind, bool(spec.get("required")),
+                               [{"value": str(o.get("value")), "label": str(o.get("label") or o.get("value"))}
+                                for o in spec.get("options") or []],
+                               "" if value is None else value, (errors or {}).get(name)))
+    return views
+
+
+def submission(form: list[dict[str, Any]], submitted: MultiDict[str, str]) -> dict[str, Any]:
+    """Form fields only; an unchecked checkbox is false; an empty input is left out (a
+    required one is then reported missing by the engine, with its name)."""
+    data: dict[str, Any] = {}
+    for spec in form:
+        name, kind = str(spec["id"]), str(spec.get("type") or "string")
+        if kind == "boolean":
+            data[name] = submitted.get(name, "").lower() in ("true", "on", "1", "yes")
+            continue
+        raw = submitted.get(name, "")
+        if raw.strip() != "":
+            data[name] = raw.strip() if kind != "string" else raw
+    return data

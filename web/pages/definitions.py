@@ -1,0 +1,92 @@
+"""Definitions: the list with versions, the diagram of each version, and (admins) upload of
+BPMN/DMN files through the same import as the CLI, with the same precise errors."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from engine.errors import ImportRejected, InvalidInput
+from web.auth import current, engine, login_required, require_admin
+
+bp = Blueprint("definitions", __name__)
+
+
+def _grouped() -> list[tuple[str, list[Any]]]:
+    views = sorted(engine().definitions(all_versions=True), key=lambda d: (d.key, -d.version))
+    return [(key, list(items)) for key, items in groupby(views, key=lambda d: d.key)]
+
+
+@bp.route("/definitions")
+@login_required
+def index() -> Any:
+    return render_template("definitions.html", groups=_grouped())
+
+
+def uploaded_files() -> list[tuple[str, bytes]]:
+    files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        raise InvalidInput("choose at least one BPMN or DMN file to upload")
+    return files
+
+
+def import_uploads(files: list[tuple[str, bytes]], each: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(imported, rejected) exactly as `contiflow import [--each]` reports them."""
+    imported: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for group in ([[f] for f in files] if each else [files]):
+        try:
+            imported.extend(p.to_json() for p in engine().import_files(group))
+        except ImportRejected as exc:
+            bad = {p.file for p in exc.problems}
+            rejected.extend({"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
+                            for p in exc.problems)
+            rejected.extend({"file": name, "line": None, "element_id": None,
+                             "message": "not imported: another file of this deployment was rejected"}
+                            for name, _ in group if name not in bad)
+    return imported, rejected
+
+
+@bp.route("/definitions", methods=["POST"])
+@login_required
+def upload() -> Any:
+    require_admin(current())
+    try:
+        files = uploaded_files()
+    except InvalidInput as exc:
+        return render_template("definitions.html", groups=_grouped(), upload_error=str(exc)), 400
+    imported, rejected = import_uploads(files, each=request.form.get("each") == "on")
+    status = 422 if rejected and not imported else 200
+    return render_template("definitions.html", groups=_grouped(), imported=imported, rejected=rejected), status
+
+
+@bp.route("/definitions/<key>")
+@bp.route("/definitions/<key>/<int(min=1, max=2147483647):version>")
+@login_required
+def show(key: str, version: int | None = None) -> Any:
+    versions = [d for d in engine().definitions(all_versions=True) if d.key == key]
+    chosen = next((d for d in versions if d.version == version), None) if version else \
+        max(versions, key=lambda d: d.version, default=None)
+    if chosen is None:
+        engine().diagram(key, version)          # raises NotFound with the engine's message
+    return render_template("definition.html", definition=chosen,
+                           versions=sorted(versions, key=lambda d: -d.version))
+
+
+@bp.route("/definitions/<key>/<int(min=1, max=2147483647):version>/source")
+@login_required
+def source(key: str, version: int) -> Any:
+    """The original file, for bpmn-js.  Served as plain text in a sandbox: an uploaded file
+    must never run as a page of this site."""
+    name, data = engine().diagram(key, version)
+    response = Response(data, mimetype="text/plain")
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Content-Disposition"] = f'inline; filename="{_ascii(name)}"'
+    return response
+
+
+def _ascii(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isascii() and (c.isalnum() or c in "._-")) or "model.bpmn"

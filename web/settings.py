@@ -1,0 +1,77 @@
+"""Web settings from ``CONTIFLOW_*`` environment variables, read once into a frozen object
+(the engine's own settings live in ``engine.config``).  Every variable is in the README."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secret_key: str | None = None
+    #: machine tokens: token -> acting name (every token acts with admin rights)
+    api_tokens: Mapping[str, str] = field(default_factory=dict)
+    #: session cookie only over https (set when served behind TLS)
+    secure_cookies: bool = False
+    #: roles (besides admins) that may declare, cancel and retry incidents
+    manager_roles: tuple[str, ...] = ("continuity_manager",)
+    #: how often pages poll for changes, in seconds
+    poll_seconds: float = 5.0
+    #: where `npm install` put the front-end packages (bpmn-js)
+    node_modules: Path = ROOT / "node_modules"
+    #: the most tasks one inbox page or API call returns
+    inbox_limit: int = 500
+    session_hours: float = 12.0
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> WebSettings:
+        return replace(self, **dict(overrides or {}))
+
+
+def parse_tokens(text: str) -> dict[str, str]:
+    """``name:token,name2:token2`` -> {token: name}; malformed entries are refused."""
+    tokens: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        name, sep, token = entry.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise ValueError("CONTIFLOW_API_TOKENS: expected 'name:token' entries separated by commas")
+        if len(token.strip()) < 16:
+            raise ValueError(f"CONTIFLOW_API_TOKENS: the token of '{name.strip()}' is shorter than 16 characters")
+        tokens[token.strip()] = name.strip()
+    return tokens
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> WebSettings:
+    env = dict(os.environ if env is None else env)
+    roles = tuple(r.strip() for r in env.get("CONTIFLOW_MANAGER_ROLES", "continuity_manager").split(",") if r.strip())
+    return WebSettings(
+        secret_key=env.get("CONTIFLOW_SECRET_KEY") or None,
+        api_tokens=parse_tokens(env.get("CONTIFLOW_API_TOKENS", "")),
+        secure_cookies=env.get("CONTIFLOW_SECURE_COOKIES", "").strip().lower() in _TRUE,
+        manager_roles=roles,
+        poll_seconds=float(env.get("CONTIFLOW_POLL_SECONDS", "5")),
+        node_modules=Path(env.get("CONTIFLOW_NODE_MODULES") or ROOT / "node_modules"),
+    )
+
+
+def persistent_secret_key(folder: Path | None = None) -> str:
+    """The key in ./instance/secret_key, generated (owner-only file) on first use, so sessions
+    survive restarts without anyone having to configure CONTIFLOW_SECRET_KEY."""
+    folder = folder or Path.cwd() / "instance"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
