@@ -56,3 +56,13 @@ def engine(database_url: str, clock: ManualClock) -> Iterator[Engine]:
         yield eng
     finally:
         eng.close()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free localhost port, collecting what it receives."""
+    from tests.receivers import SmtpReceiver
+
+    receiver = SmtpReceiver().start()
+    yield receiver
+    receiver.stop()

@@ -11,6 +11,7 @@ import pytest
 
 from engine.cli.main import main
 from tests.conftest import FIXTURES, ROOT
+from tests.test_bundled_models import answer
 
 MODELERS = FIXTURES / "modelers"
 
@@ -135,20 +136,11 @@ def test_sample_order_processes_run_to_completion(cli) -> None:
             tasks = _tasks(cli, iid)
             assert tasks, f"{key} stalled"
             for task in tasks:
-                data = {f["id"]: _answer(f) for f in task["form"]}
+                data = {f["id"]: answer(f) for f in task["form"]}
                 _complete(cli, task, data)
                 done += 1
         assert (_status(cli, iid), done) == ("completed", steps)
 
-
-def _answer(field: dict):
-    if field["type"] == "boolean":
-        return True
-    if field["type"] == "long":
-        return 1
-    if field["type"] == "enum":
-        return field["options"][0]["value"]
-    return "x"
 
 
 def test_every_command_reports_bad_input_in_one_line_and_stores_nothing(cli, tmp_path: Path) -> None:

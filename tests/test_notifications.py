@@ -13,7 +13,7 @@ from engine.clock import ManualClock
 from engine.config import Config
 from engine.notify.outbox import MAX_ATTEMPTS, STALE_CLAIM
 from tests.conftest import FIXTURES
-from tests.receivers import SmtpReceiver, WebhookReceiver, free_port
+from tests.receivers import WebhookReceiver, free_port
 
 MODEL = FIXTURES / "runtime" / "notify_role.bpmn"
 
@@ -29,13 +29,6 @@ roles:
   it_supervisor_backup: {{primary: [bob]}}
   empty_role: {{primary: [], backup: []}}
 """
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    receiver = SmtpReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

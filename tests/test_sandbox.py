@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,9 +71,9 @@ def test_expressions(source, variables, expected):
 
 
 def test_datetime_arithmetic():
-    start = datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
     assert evaluate("start + timedelta(minutes=30)", {"start": start}) == \
-        datetime(2026, 1, 1, 8, 30, tzinfo=timezone.utc)
+        datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
     assert evaluate("(end - start).total_seconds() / 60",
                     {"start": start, "end": start + timedelta(hours=2)}) == 120
     assert evaluate("datetime(2026, 3, 1, tzinfo=timezone.utc).isoformat()", {}) == \
@@ -288,7 +288,7 @@ def test_statements_refused_at_check(source):
 ])
 def test_escapes_refused_at_runtime(source):
     variables = {"x": 1, "name": "__class__", "g": (i for i in []),
-                 "d": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+                 "d": datetime(2026, 1, 1, tzinfo=UTC)}
     error = refused(source, variables=variables)
     assert error.line == 1
 

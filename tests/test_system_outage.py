@@ -20,13 +20,6 @@ PEOPLE = ROOT / "runbooks" / "people.yaml"
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    receiver = SmtpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
 def outage(database_url: str, clock: ManualClock, smtp: SmtpReceiver) -> Iterator[Engine]:
     engine = Engine(Config(database_url=database_url, smtp_port=smtp.port), clock=clock)
     engine.load_people(PEOPLE.read_text())
