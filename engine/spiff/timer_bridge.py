@@ -1,6 +1,6 @@
 """Bridge our Clock into SpiffWorkflow's timer module — the one place that touches it.
 
-SpiffWorkflow 3.2.0 reads ``datetime.now(timezone.utc)`` inside
+SpiffWorkflow 3.2.0 asks ``datetime`` for the current UTC time inside
 ``SpiffWorkflow.bpmn.specs.event_definitions.timer`` and reads naive timer dates in the
 server's zone (``LOCALTZ``).  ``install_clock_bridge`` swaps that module's ``datetime`` for a
 subclass whose ``now`` asks the clock of the current context, and pins ``LOCALTZ`` to UTC.
