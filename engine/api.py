@@ -140,18 +140,44 @@ class Engine:
         return count
 
     # -- queries -----------------------------------------------------------------------
-    def tasks(self, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:
+    def tasks(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
+              claimed_by: str | None = None, unclaimed: bool = False, not_claimed_by: str | None = None,
+              limit: int | None = None) -> list[TaskView]:
+        """All open tasks matching the filters, earliest deadline first, at most ``limit``.  With
+        only instance/role filters (the engine's own hot path), ``key``/``business_key`` stay None."""
         with self.sessions() as session:
-            return queries.list_tasks(session, instance_id, role)
+            if not (key or claimed_by or unclaimed or not_claimed_by or limit is not None):
+                return queries.list_tasks(session, instance_id, role)
+            return inbox.select_tasks(session, None, instance_id, role, key, claimed_by, unclaimed,
+                                      not_claimed_by, limit)
+
+    def tasks_count(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
+                    claimed_by: str | None = None, unclaimed: bool = False,
+                    not_claimed_by: str | None = None) -> int:
+        with self.sessions() as session:
+            return inbox.count_tasks(session, None, instance_id, role, key, claimed_by, unclaimed,
+                                     not_claimed_by)
 
     def task(self, task_id: str) -> TaskView:
         with self.sessions() as session:
             return queries.get_task(session, task_id)
 
-    def inbox(self, username: str, instance_id: str | None = None, role: str | None = None) -> list[TaskView]:
-        """Tasks the user may see: those of their roles (primary or backup); admins see all."""
+    def inbox(self, username: str, instance_id: str | None = None, role: str | None = None,
+              key: str | None = None, claimed_by: str | None = None, unclaimed: bool = False,
+              not_claimed_by: str | None = None, limit: int | None = None) -> list[TaskView]:
+        """Tasks the user may see: those of their roles (primary or backup); admins see all.
+        Earliest deadline first, at most ``limit``, each with its runbook key and business key."""
         with self.sessions() as session:
-            return inbox.inbox(session, username, instance_id, role)
+            return inbox.inbox(session, username, instance_id, role, key, claimed_by, unclaimed,
+                               not_claimed_by, limit)
+
+    def inbox_count(self, username: str, instance_id: str | None = None, role: str | None = None,
+                    key: str | None = None, claimed_by: str | None = None, unclaimed: bool = False,
+                    not_claimed_by: str | None = None) -> int:
+        """How many tasks ``inbox`` would return without a limit (one COUNT query)."""
+        with self.sessions() as session:
+            return inbox.inbox_count(session, username, instance_id, role, key, claimed_by, unclaimed,
+                                     not_claimed_by)
 
     def may_act(self, username: str, task_id: str) -> bool:
         with self.sessions() as session:

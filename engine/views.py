@@ -55,6 +55,8 @@ class TaskView:
     ready_at: datetime | None = None
     claimed_by: str | None = None
     drill: bool = False
+    key: str | None = None                 # definition key, when the query joined it in
+    business_key: str | None = None        # the instance's business key, likewise
 
     def to_json(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "instance_id": self.instance_id, "bpmn_id": self.bpmn_id,

@@ -17,20 +17,37 @@ from web.errors import Forbidden
 class InstanceLabel:
     key: str
     business_key: str | None
-    status: str
+    status: str = ""          # unknown when the label comes from a task row (open tasks: running)
 
 
 def visible_tasks(eng: Engine, who: Principal, instance_id: str | None = None, role: str | None = None,
-                  key: str | None = None) -> list[TaskView]:
-    """Tasks of the principal's roles (admins and tokens: all), earliest deadline first."""
+                  key: str | None = None, limit: int | None = None, claimed_by: str | None = None,
+                  unclaimed: bool = False, not_claimed_by: str | None = None) -> list[TaskView]:
+    """Tasks of the principal's roles (admins and tokens: all), earliest deadline first, at most
+    ``limit`` — filtered, limited and labelled (key, business_key) by one database query."""
+    filters: dict[str, Any] = {"instance_id": instance_id or None, "role": role or None, "key": key or None,
+                               "claimed_by": claimed_by or None, "unclaimed": unclaimed,
+                               "not_claimed_by": not_claimed_by or None}
     if who.via == "token":
-        tasks = eng.tasks(instance_id=instance_id or None, role=role or None)
-    else:
-        tasks = eng.inbox(who.username, instance_id=instance_id or None, role=role or None)
-    if key:
-        of_key = {i.instance_id for i in eng.instances(key=key)}
-        tasks = [t for t in tasks if t.instance_id in of_key]
-    return tasks
+        return eng.tasks(**filters, limit=limit)
+    return eng.inbox(who.username, **filters, limit=limit)
+
+
+def visible_count(eng: Engine, who: Principal, instance_id: str | None = None, role: str | None = None,
+                  key: str | None = None, claimed_by: str | None = None, unclaimed: bool = False,
+                  not_claimed_by: str | None = None) -> int:
+    """How many tasks ``visible_tasks`` would return without a limit (one COUNT query)."""
+    filters: dict[str, Any] = {"instance_id": instance_id or None, "role": role or None, "key": key or None,
+                               "claimed_by": claimed_by or None, "unclaimed": unclaimed,
+                               "not_claimed_by": not_claimed_by or None}
+    if who.via == "token":
+        return eng.tasks_count(**filters)
+    return eng.inbox_count(who.username, **filters)
+
+
+def task_labels(tasks: list[TaskView]) -> dict[str, InstanceLabel]:
+    """instance id -> label, from the key/business_key the inbox query joined into the tasks."""
+    return {t.instance_id: InstanceLabel(t.key, t.business_key) for t in tasks if t.key is not None}
 
 
 def may_act(eng: Engine, who: Principal, task: TaskView) -> bool:

@@ -29,7 +29,7 @@ class WebSettings:
     #: where `npm install` put the front-end packages (bpmn-js)
     node_modules: Path = ROOT / "node_modules"
     #: the most tasks one inbox page or API call returns
-    inbox_limit: int = 500
+    inbox_limit: int = 100
     session_hours: float = 12.0
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> WebSettings:

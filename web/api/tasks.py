@@ -17,11 +17,11 @@ from web.errors import Forbidden
 def list_tasks() -> Any:
     who = principal()
     eng = engine()
-    tasks = access.visible_tasks(eng, who, request.args.get("instance"), request.args.get("role"),
-                                 request.args.get("key"))
     limit = min(int_arg("limit") or settings().inbox_limit, settings().inbox_limit)
-    labels = access.instance_labels(eng, {t.instance_id for t in tasks[:limit]})
-    return jsonify([access.task_json(t, labels, who) for t in tasks[:limit]])
+    tasks = access.visible_tasks(eng, who, request.args.get("instance"), request.args.get("role"),
+                                 request.args.get("key"), limit=limit)
+    labels = access.task_labels(tasks)
+    return jsonify([access.task_json(t, labels, who) for t in tasks])
 
 
 @bp.get("/tasks/<task_id>")

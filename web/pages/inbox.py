@@ -20,21 +20,33 @@ def _filters() -> dict[str, str]:
 
 
 def _model(who: Principal) -> dict[str, Any]:
+    """At most ``inbox_limit`` tasks claimed by me and as many others, read by limited queries
+    (labels joined in), plus one COUNT for the total; never the whole inbox."""
     eng, chosen = engine(), _filters()
-    tasks = access.visible_tasks(eng, who, chosen["instance"], chosen["role"], chosen["key"])
-    if chosen["show"] == "mine":
-        tasks = [t for t in tasks if t.claimed_by == who.username]
-    elif chosen["show"] == "unclaimed":
-        tasks = [t for t in tasks if t.claimed_by is None]
     limit = settings().inbox_limit
-    mine = [t for t in tasks if t.claimed_by == who.username]
-    others = [t for t in tasks if t.claimed_by != who.username]
-    shown = mine[:limit] + others[:limit]
-    labels = access.instance_labels(eng, {t.instance_id for t in shown} | ({chosen["instance"]} - {""}))
+    where: dict[str, Any] = {"instance_id": chosen["instance"], "role": chosen["role"], "key": chosen["key"]}
+    if chosen["show"] == "unclaimed":
+        where["unclaimed"] = True
+    mine = [] if chosen["show"] == "unclaimed" else access.visible_tasks(
+        eng, who, **where, claimed_by=who.username, limit=limit + 1)
+    others = [] if chosen["show"] == "mine" else access.visible_tasks(
+        eng, who, **where, not_claimed_by=who.username, limit=limit + 1)
+    if chosen["show"] == "mine":
+        total = len(mine) if len(mine) <= limit else access.visible_count(eng, who, **where,
+                                                                          claimed_by=who.username)
+    elif len(mine) <= limit and len(others) <= limit:
+        total = len(mine) + len(others)
+    else:
+        total = access.visible_count(eng, who, **where)
+    truncated = len(mine) > limit or len(others) > limit
+    mine, others = mine[:limit], others[:limit]
+    labels = access.task_labels(mine + others)
+    if chosen["instance"] and chosen["instance"] not in labels:
+        labels.update(access.instance_labels(eng, {chosen["instance"]}))
     return {
-        "mine": mine[:limit], "others": others[:limit], "labels": labels, "total": len(tasks),
-        "truncated": len(mine) > limit or len(others) > limit, "now": eng.clock.now(), "filters": chosen,
-        "query": {k: v for k, v in chosen.items() if v}, "fingerprint": _fingerprint(tasks),
+        "mine": mine, "others": others, "labels": labels, "total": total,
+        "truncated": truncated, "now": eng.clock.now(), "filters": chosen,
+        "query": {k: v for k, v in chosen.items() if v}, "fingerprint": _fingerprint(mine + others, total),
     }
 
 
@@ -48,9 +60,11 @@ def _options(who: Principal, labels: dict[str, access.InstanceLabel]) -> dict[st
     }
 
 
-def _fingerprint(tasks: list[Any]) -> str:
-    """Changes when a task appears, goes, changes deadline or holder (the countdowns tick in JS)."""
+def _fingerprint(tasks: list[Any], total: int) -> str:
+    """Changes when a shown task appears, goes, changes deadline or holder, or the total changes
+    (the countdowns tick in JS)."""
     digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(f"{total}\n".encode())
     for t in tasks:
         digest.update(f"{t.task_id}|{t.claimed_by}|{t.due_at}\n".encode())
     return digest.hexdigest()
