@@ -70,7 +70,7 @@ def stars(kind: str, flags: tuple, *values: Any) -> Any:
     """``[*a, b]``, ``(*a, b)``, ``{*a, b}`` and ``f(*a, *b)``: bound the total first."""
     limit = current().limits.max_size
     out: list = []
-    for starred, value in zip(flags, values):
+    for starred, value in zip(flags, values, strict=False):
         if starred:
             items = value if type(value) in (list, tuple) else list(value)
             if len(out) + len(items) > limit:

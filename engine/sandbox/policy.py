@@ -162,7 +162,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             if not isinstance(op, (ast.Is, ast.IsNot)) and not _literal(operands[i]) \
                     and not _literal(operands[i + 1]):
                 wrap[i] = wrap[i + 1] = True
-        operands = [_call("_cmp_", [o], o) if w else o for o, w in zip(operands, wrap)]
+        operands = [_call("_cmp_", [o], o) if w else o for o, w in zip(operands, wrap, strict=False)]
         node.left, node.comparators = operands[0], operands[1:]
         return node
 

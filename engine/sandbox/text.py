@@ -9,12 +9,11 @@ getattr, so ``'{0.__class__}'.format(x)`` is refused like ``x.__class__``.
 
 from __future__ import annotations
 
+import _string  # type: ignore[import-not-found]  # the parser behind str.format
 import codecs
 import re
 import string
 from typing import Any
-
-import _string  # type: ignore[import-not-found]  # the parser behind str.format
 
 from engine.sandbox.guards import bind, check_size, getitem, guarded_getattr, special
 from engine.sandbox.nesting import MAX_NESTING
