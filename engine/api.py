@@ -62,6 +62,24 @@ class Engine:
         with self.sessions.begin() as session:
             return store_deployment(session, deployment, self.clock.now(), self.services)
 
+    def import_report(self, files: list[tuple[str, bytes]], each: bool = False
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(imported, rejected) per file, as `contiflow import` and the upload page report them:
+        one all-or-nothing deployment, or with ``each`` one per file."""
+        imported: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for group in ([[f] for f in files] if each else [files]):
+            try:
+                imported.extend(p.to_json() for p in self.import_files(group))
+            except ImportRejected as exc:
+                bad = {p.file for p in exc.problems}
+                rejected.extend({"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
+                                for p in exc.problems)
+                rejected.extend({"file": name, "line": None, "element_id": None,
+                                 "message": "not imported: another file of this deployment was rejected"}
+                                for name, _ in group if name not in bad)
+        return imported, rejected
+
     def import_paths(self, paths: Iterable[str | Path]) -> list[ImportedProcess]:
         return self.import_files(read_model_files(paths))
 

@@ -12,24 +12,12 @@ from pathlib import Path
 from engine.api import Engine, read_model_files
 from engine.cli.output import emit_json, fail, instance_text, task_line
 from engine.clock import isoformat
-from engine.errors import ImportRejected
 from engine.timers import TimerService
 
 
 def _import(engine: Engine, args: argparse.Namespace) -> int:
     files = read_model_files(args.paths)
-    groups = [[f] for f in files] if args.each else [files]
-    imported, rejected = [], []
-    for group in groups:
-        try:
-            imported.extend(p.to_json() for p in engine.import_files(group))
-        except ImportRejected as exc:
-            bad = {p.file for p in exc.problems}
-            rejected.extend({"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
-                            for p in exc.problems)
-            rejected.extend({"file": name, "line": None, "element_id": None,
-                             "message": "not imported: another file of this deployment was rejected"}
-                            for name, _ in group if name not in bad)
+    imported, rejected = engine.import_report(files, each=args.each)
     if args.json:
         emit_json({"imported": imported, "rejected": rejected})
     else:

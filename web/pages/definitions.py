@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from engine.errors import ImportRejected, InvalidInput
+from engine.errors import InvalidInput
 from web.auth import current, engine, login_required, require_admin
 
 bp = Blueprint("definitions", __name__)
@@ -34,19 +34,7 @@ def uploaded_files() -> list[tuple[str, bytes]]:
 
 def import_uploads(files: list[tuple[str, bytes]], each: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(imported, rejected) exactly as `contiflow import [--each]` reports them."""
-    imported: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
-    for group in ([[f] for f in files] if each else [files]):
-        try:
-            imported.extend(p.to_json() for p in engine().import_files(group))
-        except ImportRejected as exc:
-            bad = {p.file for p in exc.problems}
-            rejected.extend({"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
-                            for p in exc.problems)
-            rejected.extend({"file": name, "line": None, "element_id": None,
-                             "message": "not imported: another file of this deployment was rejected"}
-                            for name, _ in group if name not in bad)
-    return imported, rejected
+    return engine().import_report(files, each)
 
 
 @bp.route("/definitions", methods=["POST"])
