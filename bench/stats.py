@@ -6,16 +6,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from engine.analysis import stats as analysis_stats
+
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100), as numpy's default."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    """Linear-interpolated percentile (q in 0..100), as numpy's default; NaN when empty."""
+    return analysis_stats.percentile(values, q) if values else math.nan
 
 
 def step_summary(step_seconds: Sequence[float]) -> dict[str, Any]:
