@@ -261,12 +261,12 @@ class InstanceCommands:
         timers = ops.pending_timers(wf) if live else []
         ready_after = ops.ready_human_tasks(wf) if live else []
         projections.audit_timers_fired(audit, ctx.timers_before, after, now)
-        projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor,
-                                  projections.due_times(row, definition.tasks, ready_after, timers))
+        due = projections.due_times(row, definition.tasks, ready_after, timers)
+        projections.audit_changes(audit, before, after, definition.tasks, ctx.completed_by_actor, due)
         for kind, bpmn_id, task_id, detail in ctx.records:
             audit.add(kind, bpmn_id=bpmn_id, task_id=task_id, actor="engine", **detail)
         outbox.enqueue(session, row.id, ctx.outbox, base.now())
-        projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before, ready_after, timers, now)
+        projections.sync_human_tasks(session, row, definition.tasks, ctx.ready_before, ready_after, due, now)
         self._remember_owners(row.id, ready_after)
         to_wall = self._to_wall(clock)
         projections.sync_timers(session, row.id, ctx.timers_before, timers, to_wall)

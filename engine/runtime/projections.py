@@ -82,7 +82,7 @@ def _element_word(kind: str) -> str:
 
 def sync_human_tasks(session: Session, row: Any, tasks_meta: dict[str, Any],
                      before: list[ops.ReadyTask], after: list[ops.ReadyTask],
-                     timers: list[ops.PendingTimer], now: datetime) -> None:
+                     due: dict[str, datetime], now: datetime) -> None:
     """Delete tasks no longer ready, insert newly ready ones; untouched rows keep their claim."""
     before_ids = {t.task_id for t in before}
     after_ids = {t.task_id for t in after}
@@ -92,7 +92,6 @@ def sync_human_tasks(session: Session, row: Any, tasks_meta: dict[str, Any],
     new = [t for t in after if t.task_id not in before_ids]
     if not new:
         return
-    due = due_times(row, tasks_meta, new, timers)
     rows = []
     for task in new:
         meta = tasks_meta.get(task.bpmn_id) or {}
