@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -253,3 +254,73 @@ class DrillScheduleRow(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+# -- plan registers and scheduled processes (revision 0002_plan_registers) ----------------------
+
+class RiskRow(Base):
+    """The risk register: likelihood × impact (1–5 each), linked to process steps and runbooks."""
+
+    __tablename__ = "risks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)        # the register's id, e.g. R1
+    risk: Mapped[str] = mapped_column(Text)
+    likelihood: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[int] = mapped_column(Integer)
+    process: Mapped[str] = mapped_column(String(255), default="")
+    steps: Mapped[str] = mapped_column(Text, default="")               # BPMN ids or names, ';'-separated
+    runbook: Mapped[str] = mapped_column(String(255), default="")
+    controls: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OptimisationTargetRow(Base):
+    """An optimisation target; its metric's current value is read from observed KPIs."""
+
+    __tablename__ = "optimisation_targets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    goal: Mapped[str] = mapped_column(Text)
+    pain_point: Mapped[str] = mapped_column(Text, default="")
+    expected_benefit: Mapped[str] = mapped_column(Text, default="")
+    key: Mapped[str] = mapped_column(String(255), default="")          # process key of the metric
+    metric: Mapped[str] = mapped_column(String(60))
+    step: Mapped[str] = mapped_column(String(255), default="")
+    target: Mapped[float | None] = mapped_column(Float, nullable=True)
+    direction: Mapped[str] = mapped_column(String(10), default="below")
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProcessScheduleRow(Base):
+    """A process started on a schedule (the quarterly plan review); like drill schedules,
+    ``next_run_at`` is the truth the worker checks, and a missed run runs once."""
+
+    __tablename__ = "process_schedules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    every: Mapped[str | None] = mapped_column(String(100), nullable=True)     # ISO duration, e.g. P3M
+    cron: Mapped[str | None] = mapped_column(String(200), nullable=True)      # crontab expression
+    next_run_at: Mapped[datetime] = mapped_column(index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_instance_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class KpiAlertStateRow(Base):
+    """Whether a KPI threshold is firing, and which firing episode it is in: a notification
+    goes out once per episode (again only after the alert cleared and fired anew)."""
+
+    __tablename__ = "kpi_alert_states"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    firing: Mapped[bool] = mapped_column(Boolean, default=False)
+    episode: Mapped[int] = mapped_column(Integer, default=0)
+    since: Mapped[datetime | None] = mapped_column(nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[datetime]
