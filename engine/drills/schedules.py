@@ -81,13 +81,18 @@ def unschedule(engine: Any, schedule_id: int) -> None:
 
 
 def next_due(engine: Any) -> datetime | None:
+    """The earliest drill or scheduled process (``engine.schedules``) due: the worker's wake-up."""
     with engine.sessions() as session:
-        return session.scalars(select(DrillScheduleRow.next_run_at).where(DrillScheduleRow.enabled)
-                               .order_by(DrillScheduleRow.next_run_at).limit(1)).first()
+        drill = session.scalars(select(DrillScheduleRow.next_run_at).where(DrillScheduleRow.enabled)
+                                .order_by(DrillScheduleRow.next_run_at).limit(1)).first()
+    process = _process_schedules().next_due(engine)
+    return min(m for m in (drill, process) if m is not None) if drill or process else None
 
 
 def run_due(engine: Any) -> list[int]:
-    """Run every schedule whose time has come, once; returns the new drill report ids."""
+    """Run every schedule whose time has come, once; returns the new drill report ids.
+    Scheduled processes (the quarterly plan review, ``engine.schedules``) start here too."""
+    _process_schedules().run_due(engine)
     now = engine.clock.now()
     with engine.sessions.begin() as session:
         due = session.scalars(select(DrillScheduleRow).where(
@@ -112,3 +117,10 @@ def _as_text(source: dict[str, Any]) -> str:
     import json
 
     return json.dumps(source)
+
+
+def _process_schedules() -> Any:
+    """``engine.schedules`` (imported late: it builds on this module's ``next_time``)."""
+    from engine import schedules
+
+    return schedules
