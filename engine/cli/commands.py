@@ -177,6 +177,8 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    if getattr(args, "run_without_engine", None):   # `db …`: must see the schema before any upgrade
+        return int(args.run_without_engine(args))
     from engine.cli import analysis_commands, drill_commands
 
     handlers = {**COMMANDS, **analysis_commands.HANDLERS, **drill_commands.HANDLERS}

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from engine.cli import analysis_commands, commands, drill_commands
+from engine.cli import analysis_commands, commands, db_commands, drill_commands
 from engine.cli.output import fail
 from engine.errors import EngineError
 
@@ -25,7 +25,7 @@ def _json_object(text: str | None, what: str) -> dict[str, Any]:
 
 
 #: command groups that live in their own modules: each has register(add) and HANDLERS
-EXTENSIONS = [analysis_commands, drill_commands]
+EXTENSIONS = [analysis_commands, drill_commands, db_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,8 +8,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.store.models import Base
-
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` means psycopg 3 here (psycopg2 is not a dependency)."""
@@ -37,7 +35,11 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    """Bring the database to the current schema: create it when empty, upgrade it (Alembic)
+    when made by an older version; cheap when already current (see engine.store.migrate)."""
+    from engine.store.migrate import ensure_schema
+
+    ensure_schema(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

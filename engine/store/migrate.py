@@ -215,8 +215,9 @@ def current(target: Target) -> dict[str, Any]:
 def history() -> list[dict[str, Any]]:
     """Every revision, oldest first."""
     revs = list(scripts().walk_revisions("base", "heads"))
-    return [{"revision": r.revision, "down_revision": r.down_revision, "message": r.doc,
-             "head": r.is_head} for r in reversed(revs)]
+    return [{"revision": r.revision, "down_revision": r.down_revision,
+             "message": " ".join((r.doc or "").strip().split("\n\n")[0].split()), "head": r.is_head}
+            for r in reversed(revs)]
 
 
 def new_revision(message: str, rev_id: str, autogenerate: bool = False) -> None:
