@@ -4,6 +4,8 @@ A threshold names a metric of one process (optionally one step), a limit (``abov
 ``below``) and a look-back window.  ``check`` evaluates them over the history; ``raise_alerts``
 turns firing alerts that name an ``incident_type`` into an Alertmanager-style declaration, so
 the matching runbook starts (once per alert while it is open) and its notify steps tell people.
+A threshold with no runbook but ``notify: ROLE`` (or a username) messages that role through the
+outbox directly, once per firing episode (``alert_notify``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.analysis.alert_notify import fingerprint, notify_alerts
 from engine.analysis.history import load_history
 from engine.analysis.kpis import METRICS, metric, process_kpis
 from engine.errors import InvalidInput
 
 _FIELDS = {"name", "key", "metric", "above", "below", "step", "window_hours", "min_instances",
-           "incident_type", "severity"}
+           "incident_type", "severity", "notify"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Threshold:
     min_instances: int = 1
     incident_type: str | None = None
     severity: str = "warning"
+    notify: str | None = None            # role or username told directly when there is no runbook
 
 
 def parse_thresholds(items: Any) -> list[Threshold]:
@@ -64,7 +68,8 @@ def parse_thresholds(items: Any) -> list[Threshold]:
                 step=item.get("step"),
                 window_hours=None if item.get("window_hours") is None else float(item["window_hours"]),
                 min_instances=int(item.get("min_instances", 1)), incident_type=item.get("incident_type"),
-                severity=str(item.get("severity") or "warning")))
+                severity=str(item.get("severity") or "warning"),
+                notify=None if not item.get("notify") else str(item["notify"])))
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"{where}: {exc}") from None
     return out
@@ -94,6 +99,7 @@ def evaluate(threshold: Threshold, record: dict[str, Any] | None) -> dict[str, A
     return {"name": threshold.name, "key": threshold.key, "metric": threshold.metric,
             "step": threshold.step, "value": value, "instances": count, "firing": firing,
             "severity": threshold.severity, "incident_type": threshold.incident_type,
+            "notify": threshold.notify,
             "message": f"{threshold.name}: {label} {shown} ({reason}; {count} instance(s))"}
 
 
@@ -111,12 +117,13 @@ def check(engine: Any, thresholds: list[Threshold], now: datetime | None = None,
 
 
 def raise_alerts(engine: Any, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Declare each firing alert with an ``incident_type``: its runbook starts (once while open)."""
-    alerts = [{"status": "firing", "fingerprint": f"kpi-{r['name']}".replace(" ", "_"),
+    """Declare each firing alert with an ``incident_type``: its runbook starts (once while open).
+    Alerts without one that name ``notify`` message that role instead (once per firing episode;
+    pass every result, firing or not, so a cleared alert closes its episode)."""
+    alerts = [{"status": "firing", "fingerprint": fingerprint(r),
                "labels": {"alertname": r["name"], "incident_type": r["incident_type"],
                           "severity": r["severity"], "process": r["key"]},
                "annotations": {"summary": r["message"]}}
               for r in results if r["firing"] and r["incident_type"]]
-    if not alerts:
-        return []
-    return [o.to_json() for o in engine.declare_from_alertmanager({"alerts": alerts})]
+    declared = [o.to_json() for o in engine.declare_from_alertmanager({"alerts": alerts})] if alerts else []
+    return declared + notify_alerts(engine, results)
