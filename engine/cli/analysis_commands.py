@@ -1,4 +1,5 @@
-"""``contiflow compare``, ``analyse``, ``kpis``, ``kpi-check``, ``risks``, ``targets``: process analysis.
+"""``contiflow compare``, ``analyse``, ``kpis``, ``kpi-check``: process analysis (``risks``, ``targets``
+and ``schedule`` are in ``plan_commands``, registered from here).
 
 Arguments are model files or stored definition keys (``Engine.diagram``); the figures come
 from ``engine.analysis``.  Errors surface as EngineError, which ``main`` prints on one line.
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from engine.analysis import kpi_alerts, registers
+from engine.analysis import kpi_alerts
 from engine.analysis.compare import report_text
 from engine.analysis.history import load_history
 from engine.analysis.kpis import process_kpis
@@ -23,6 +24,7 @@ from engine.analysis.report import comparison
 from engine.analysis.simulate import DISTRIBUTIONS, Scenario
 from engine.analysis.sources import load_model
 from engine.api import Engine
+from engine.cli import plan_commands
 from engine.cli.output import emit_json
 from engine.errors import InvalidInput
 
@@ -81,13 +83,8 @@ def register(add: Add) -> None:
     p = add("kpi-check", "check KPI thresholds (YAML/JSON file); --raise starts their runbooks")
     p.add_argument("thresholds", metavar="FILE")
     p.add_argument("--raise", dest="raise_", action="store_true",
-                   help="declare firing alerts that name an incident_type (starts the runbook)")
-    p = add("risks", "risk register from CSV: levels and heat map (--export: normalised CSV)")
-    p.add_argument("csv", metavar="FILE")
-    p.add_argument("--export", action="store_true", help="print the register as CSV")
-    p = add("targets", "optimisation targets from CSV, each with its metric read from observed KPIs")
-    p.add_argument("csv", metavar="FILE")
-    p.add_argument("--export", action="store_true", help="print the targets as CSV")
+                   help="declare firing alerts: an incident_type starts its runbook, notify: ROLE messages it")
+    plan_commands.register(add)
 
 
 def _load(engine: Engine, spec: str) -> ModelAnalysis:
@@ -190,40 +187,6 @@ def _kpi_check(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _risks(engine: Engine, args: argparse.Namespace) -> int:
-    risks = registers.read_risks(_read(args.csv))
-    if args.export:
-        print(registers.write_csv(risks, registers.Risk), end="")
-    elif args.json:
-        emit_json({"risks": [registers.risk_json(r) for r in risks], "heat_map": registers.heat_map(risks)})
-    else:
-        for r in sorted(risks, key=lambda r: -r.score):
-            print(f"{r.id}  {r.level:<6} {r.likelihood}x{r.impact}={r.score:<3} {r.risk}"
-                  + (f"  (runbook {r.runbook})" if r.runbook else ""))
-        heat = registers.heat_map(risks)
-        print("impact →  1 2 3 4 5")
-        for li in range(5, 0, -1):
-            print(f"likelihood {li}  " + " ".join(str(c["count"] or ".") for c in heat["cells"][li - 1]))
-    return 0
-
-
-def _targets(engine: Engine, args: argparse.Namespace) -> int:
-    targets = registers.read_targets(_read(args.csv))
-    if args.export:
-        print(registers.write_csv(targets, registers.Target), end="")
-        return 0
-    kpis = process_kpis(*load_history(engine.sessions))
-    progress = registers.target_progress(targets, kpis, engine.clock.now().date())
-    if args.json:
-        emit_json(progress)
-    else:
-        for t in progress:
-            state = {True: "met", False: "not met", None: "no data"}[t["met"]]
-            print(f"{t['goal']}: {t['metric']} of {t['key'] or '-'} = {t['current']} (target {t['direction']} "
-                  f"{t['target']}): {state}" + (" OVERDUE" if t["overdue"] else ""))
-    return 0
-
-
 HANDLERS: dict[str, Callable[[Engine, Any], int]] = {
-    "compare": _compare, "analyse": _analyse, "kpis": _kpis, "kpi-check": _kpi_check, "risks": _risks,
-    "targets": _targets}
+    "compare": _compare, "analyse": _analyse, "kpis": _kpis, "kpi-check": _kpi_check,
+    **plan_commands.HANDLERS}
