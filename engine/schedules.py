@@ -27,18 +27,13 @@ log = logging.getLogger(__name__)
 PLAN_REVIEW = "plan_review"
 
 
-def _check(every: str | None, cron: str | None) -> None:
+def schedule(engine: Any, key: str, every: str | None = None, cron: str | None = None,
+             data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start ``key`` every ``every`` (ISO-8601) or on ``cron`` (neither: ``P3M``, quarterly);
+    the first run is one interval from now.  The definition must exist and be executable."""
     if every and cron:
         raise InvalidInput("give --every or --cron, not both")
-    if not every and not cron:
-        raise InvalidInput("a process schedule needs --every (e.g. P3M) or --cron")
-
-
-def schedule(engine: Any, key: str, every: str | None = "P3M", cron: str | None = None,
-             data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Start ``key`` every ``every`` (ISO-8601, default quarterly) or on ``cron``; the first run
-    is one interval from now.  The definition must exist and be executable."""
-    _check(every, cron)
+    every = every or (None if cron else "P3M")
     definition = engine.definition(key)              # NotFound names the key
     if not definition.executable:
         raise InvalidInput(f"{key} is model-only: it cannot be started on a schedule")
