@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from engine.api import Engine
 from engine.timers.scheduler import TimerService
-from web import auth, errors
+from web import auth, errors, ops
 from web.pages import filters
 from web.settings import WebSettings, load_settings, persistent_secret_key
 
@@ -29,10 +29,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 
 def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[str, Any] | None = None,
-               start_scheduler: bool = True, testing: bool = False) -> Flask:
+               start_scheduler: bool | None = None, testing: bool = False) -> Flask:
     """``engine``: the Engine to serve (default: one from the CONTIFLOW_* environment).
     ``config``: WebSettings, or a mapping of WebSettings fields overriding the environment.
-    ``start_scheduler``: run the timer service (APScheduler) in this process."""
+    ``start_scheduler``: run the timer service (APScheduler) in this process; None means the
+    ``web_scheduler`` setting (CONTIFLOW_WEB_SCHEDULER), on when that is unset too."""
     settings = config if isinstance(config, WebSettings) else load_settings().with_overrides(config)
     eng = engine or Engine()
     app = Flask(__name__)
@@ -57,8 +58,11 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
     errors.register(app)
     filters.register(app)
     _register_blueprints(app)
+    ops.register(app, eng)
     _favicon(app)
     _security_headers(app)
+    if start_scheduler is None:
+        start_scheduler = settings.web_scheduler is not False
     if start_scheduler:
         service = TimerService(eng)
         service.start()

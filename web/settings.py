@@ -13,6 +13,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class WebSettings:
     #: the most tasks one inbox page or API call returns
     inbox_limit: int = 100
     session_hours: float = 12.0
+    #: run the timer scheduler inside the web process (CONTIFLOW_WEB_SCHEDULER); None = the
+    #: entry point's default: on for `contiflow serve`, off for gunicorn's `web.wsgi:app`
+    web_scheduler: bool | None = None
+    #: /metrics without a token (CONTIFLOW_METRICS_PUBLIC): only where the network is trusted
+    metrics_public: bool = False
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> WebSettings:
         return replace(self, **dict(overrides or {}))
@@ -49,6 +55,18 @@ def parse_tokens(text: str) -> dict[str, str]:
     return tokens
 
 
+def parse_flag(env: Mapping[str, str], name: str) -> bool | None:
+    """A yes/no variable: None when unset or empty; anything unrecognised is refused."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{name}: expected 1/0, true/false, yes/no or on/off, not '{raw}'")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> WebSettings:
     env = dict(os.environ if env is None else env)
     roles = tuple(r.strip() for r in env.get("CONTIFLOW_MANAGER_ROLES", "continuity_manager").split(",") if r.strip())
@@ -59,19 +77,35 @@ def load_settings(env: Mapping[str, str] | None = None) -> WebSettings:
         manager_roles=roles,
         poll_seconds=float(env.get("CONTIFLOW_POLL_SECONDS", "5")),
         node_modules=Path(env.get("CONTIFLOW_NODE_MODULES") or ROOT / "node_modules"),
+        web_scheduler=parse_flag(env, "CONTIFLOW_WEB_SCHEDULER"),
+        metrics_public=bool(parse_flag(env, "CONTIFLOW_METRICS_PUBLIC")),
     )
 
 
 def persistent_secret_key(folder: Path | None = None) -> str:
     """The key in ./instance/secret_key, generated (owner-only file) on first use, so sessions
-    survive restarts without anyone having to configure CONTIFLOW_SECRET_KEY."""
+    survive restarts without anyone having to configure CONTIFLOW_SECRET_KEY.  Several web
+    processes starting together (gunicorn -w N) agree on one key: the file is created
+    exclusively and completely (written aside, then linked into place), and whoever loses the
+    race reads the winner's."""
     folder = folder or Path.cwd() / "instance"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "secret_key"
     if path.is_file() and path.read_text().strip():
         return path.read_text().strip()
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    scratch = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        try:
+            os.link(scratch, path)        # atomic, and fails if another process got there first
+        except FileExistsError:
+            if path.read_text().strip():
+                return path.read_text().strip()
+            os.replace(scratch, path)     # an empty file left by an old version: replace it
+            return key
+    finally:
+        scratch.unlink(missing_ok=True)
     return key
