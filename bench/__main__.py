@@ -1,14 +1,24 @@
-"""``python -m bench``: throughput and growth of contiflow against raw SpiffWorkflow, and timer
-lateness / catch-up (``--timers`` runs only that section).
+"""``python -m bench``: every benchmark in one run, each figure against a baseline measured in
+the same run, and one combined report.
 
-Progress goes to stderr; the results table and a Markdown version go to stdout; the JSON
-results go to ``bench/results/latest.json`` (``timers.json`` with ``--timers``; or ``--out``).
+Suites (``--only NAME[,NAME]`` picks; default: all, in this order):
+
+  engine    throughput vs a persisted SpiffWorkflow floor; per-step growth 50→800 tasks vs Spiff
+  timers    lateness of 10,000 pending timers vs APScheduler alone; catch-up of 1,000 overdue
+  workers   ``contiflow worker --once``: 2 processes vs 1 on PostgreSQL
+  inbox     inbox API / page latency vs a static file (``bench/inbox.py``)
+  analysis  largest corpus model vs reading + parsing it; 10,000 simulated cases vs bare SimPy
+  peer      contiflow vs bpmn-engine (npm) on the same model
+
+Progress goes to stderr; stdout gets each suite's tables, then the combined table (plain, then
+Markdown for the README); JSON goes to ``bench/results/latest.json`` (a run with ``--only`` goes
+to ``bench/results/<names>.json``; or ``--out``).  A suite that fails is reported as failed and
+the others still run.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
@@ -16,34 +26,20 @@ import platform
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import report
-from bench.backends import Backend, postgres_backend, redact, resolve_postgres, sqlite_backend
-from bench.drivers import Driver, FloorDriver, MemoryDriver, PostgresStateStore, SqliteStateStore, parse_spec
-from bench.harness import growth, throughput
-from bench.modelgen import BENCH_DIR, THROUGHPUT_MODELS, Model, chain_model
-from bench.stats import ratio
+from bench import report, summary
+from bench.backends import redact, resolve_postgres
+from bench.engine_suite import FULL, QUICK, Settings, run_engine
+from bench.modelgen import BENCH_DIR
 from bench.timers import FULL_TIMERS, QUICK_TIMERS, TimerSettings, run_timers
 from bench.timers import render as render_timers
 
 RESULTS_DIR = BENCH_DIR / "results"
-
-
-@dataclass(frozen=True)
-class Settings:
-    quick: bool
-    instances: int
-    warmup: int
-    sizes: tuple[int, ...]
-    growth_steps: int
-    profile_instances: int
-
-
-FULL = Settings(False, instances=200, warmup=5, sizes=(50, 200, 800), growth_steps=30, profile_instances=150)
-QUICK = Settings(True, instances=12, warmup=2, sizes=(50, 200, 800), growth_steps=4, profile_instances=20)
+SUITES = ("engine", "timers", "workers", "inbox", "analysis", "peer")
 
 
 def log(message: str) -> None:
@@ -53,27 +49,35 @@ def log(message: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small counts (smoke test, < 1 minute)")
+    ap.add_argument("--quick", action="store_true", help="small counts: every suite in a few minutes")
+    ap.add_argument("--only", metavar="NAME[,NAME]", help=f"run only these suites ({', '.join(SUITES)})")
     ap.add_argument("--postgres", metavar="URL",
                     help="PostgreSQL URL (default: $CONTIFLOW_BENCH_PG_URL or "
                          "postgresql://root@127.0.0.1:5432/test, used when reachable)")
-    ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    ap.add_argument("--out", metavar="FILE", type=Path,
-                    help="JSON results (default: bench/results/latest.json; bench/results/timers.json "
-                         "with --timers)")
-    ap.add_argument("--instances", type=int, help="instances per throughput run (overrides the default)")
+    ap.add_argument("--no-postgres", action="store_true", help="SQLite only (workers then run on SQLite)")
+    ap.add_argument("--out", metavar="FILE", type=Path, help="JSON results (default: bench/results/latest.json)")
+    ap.add_argument("--instances", type=int, help="engine: instances per throughput run")
+    ap.add_argument("--timer-instances", type=int, metavar="N", help="timers: pending timers in the lateness run")
+    ap.add_argument("--worker-instances", type=int, metavar="N", help="workers: instances with due timers")
+    ap.add_argument("--peer-instances", type=int, metavar="N", help="peer: instances per variant")
+    ap.add_argument("--timers", action="store_true", help="same as --only timers")
     ap.add_argument("--profile", action="store_true",
                     help="only profile contiflow (c) on the runbook model with cProfile")
-    ap.add_argument("--timers", action="store_true",
-                    help="only the timer section: lateness with many pending timers, catch-up after a restart")
-    ap.add_argument("--timer-instances", type=int, metavar="N",
-                    help="pending timers in the lateness run, on every backend (overrides the default)")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    names = [n.strip() for n in (args.only or "").split(",") if n.strip()]
+    if args.timers:
+        names.append("timers")
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        ap.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    args.suites = [s for s in SUITES if s in names] if names else list(SUITES)
+    return args
 
 
 def meta(pg_version: str | None, pg_url: str | None) -> dict[str, Any]:
     from importlib.metadata import version
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "loadavg_at_start": list(os.getloadavg()),
             "spiffworkflow": version("SpiffWorkflow"), "sqlalchemy": version("SQLAlchemy"),
             "apscheduler": version("APScheduler"),
             "sqlite": sqlite3.sqlite_version, "postgresql": pg_version,
@@ -81,82 +85,11 @@ def meta(pg_version: str | None, pg_url: str | None) -> dict[str, Any]:
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
-def floor_store(backend: Backend) -> SqliteStateStore | PostgresStateStore:
-    if backend.name == "sqlite":
-        return SqliteStateStore(backend.floor_target)
-    return PostgresStateStore(backend.floor_target)
-
-
-def raw_drivers(model: Model, stores: dict[str, Any]) -> list[Driver]:
-    spec, subs = parse_spec(model)
-    floors: list[Driver] = [FloorDriver(spec, subs, model.step_data, store) for store in stores.values()]
-    return [MemoryDriver(spec, subs, model.step_data), *floors]
-
-
-def run_raw(settings: Settings, backends: list[Backend], results: dict[str, Any]) -> None:
-    """(a) and (b) for every model — before contiflow is imported, so its SpiffWorkflow
-    patches (clock bridge, iterator depth) cannot touch the raw figures."""
-    stores = {b.name: floor_store(b) for b in backends}
-    try:
-        for entry in results["throughput"]:
-            model: Model = entry["_model"]
-            for driver in raw_drivers(model, stores):
-                log(f"throughput {model.short}: {driver.name}")
-                entry["runs"][driver.name] = throughput(driver, settings.instances, settings.warmup)
-        for size in settings.sizes:
-            model = chain_model(size)
-            for driver in raw_drivers(model, stores):
-                log(f"growth {size}: {driver.name}")
-                run = growth(driver, settings.growth_steps, size)
-                if isinstance(driver, FloorDriver):
-                    run["state_kb"] = driver.state_bytes / 1024
-                results["growth"]["runs"].setdefault(driver.name, {})[str(size)] = run
-    finally:
-        for store in stores.values():
-            store.close()
-
-
-def run_contiflow(settings: Settings, backend: Backend, results: dict[str, Any]) -> None:
-    from bench.contiflow_driver import ContiflowDriver, import_model, open_engine
-    engine = open_engine(backend.database_url)
-    try:
-        for entry in results["throughput"]:
-            model = entry["_model"]
-            driver = ContiflowDriver(engine, import_model(engine, model), model.step_data, backend.name)
-            log(f"throughput {model.short}: {driver.name}")
-            entry["runs"][driver.name] = throughput(driver, settings.instances, settings.warmup)
-        for size in settings.sizes:
-            model = chain_model(size)
-            t0 = time.perf_counter()
-            key = import_model(engine, model)
-            import_s = time.perf_counter() - t0
-            driver = ContiflowDriver(engine, key, model.step_data, backend.name)
-            log(f"growth {size}: {driver.name}")
-            run = growth(driver, settings.growth_steps, size)
-            run["import_s"] = import_s
-            results["growth"]["runs"].setdefault(driver.name, {})[str(size)] = run
-    finally:
-        engine.close()
-
-
-def derive(results: dict[str, Any]) -> None:
-    for entry in results["throughput"]:
-        ips = {name: run["instances_per_s"] for name, run in entry["runs"].items()}
-        entry["ratios"] = {k: v for k, v in {
-            "b_sqlite_over_a": ratio(ips.get("b_floor_sqlite"), ips.get("a_spiff_memory")),
-            "b_postgresql_over_a": ratio(ips.get("b_floor_postgresql"), ips.get("a_spiff_memory")),
-            "c_sqlite_over_b_sqlite": ratio(ips.get("c_contiflow_sqlite"), ips.get("b_floor_sqlite")),
-            "c_postgresql_over_b_postgresql": ratio(ips.get("c_contiflow_postgresql"),
-                                                    ips.get("b_floor_postgresql")),
-            "c_postgresql_over_b_sqlite": ratio(ips.get("c_contiflow_postgresql"), ips.get("b_floor_sqlite")),
-            "c_sqlite_over_a": ratio(ips.get("c_contiflow_sqlite"), ips.get("a_spiff_memory")),
-        }.items() if v is not None}
-    g = results["growth"]
-    first, last = str(g["sizes"][0]), str(g["sizes"][-1])
-    g["growth_factor"] = {name: ratio(per.get(last, {}).get("p50_ms"), per.get(first, {}).get("p50_ms"))
-                          for name, per in g["runs"].items()}
-    g["added_ms"] = {name: per[last]["p50_ms"] - per[first]["p50_ms"]
-                     for name, per in g["runs"].items() if first in per and last in per}
+def engine_settings(args: argparse.Namespace) -> Settings:
+    settings = QUICK if args.quick else FULL
+    if args.instances:
+        settings = dataclasses.replace(settings, instances=args.instances, profile_instances=args.instances)
+    return settings
 
 
 def timer_settings(args: argparse.Namespace) -> TimerSettings:
@@ -166,86 +99,116 @@ def timer_settings(args: argparse.Namespace) -> TimerSettings:
     return settings
 
 
-def timers_note(results: dict[str, Any]) -> str:
+def suite_runners(args: argparse.Namespace, pg_url: str | None,
+                  pg_version: str | None) -> dict[str, Callable[[], dict[str, Any]]]:
+    def engine() -> dict[str, Any]:
+        return run_engine(engine_settings(args), pg_url, pg_version, log)
+
+    def timers() -> dict[str, Any]:
+        return run_timers(timer_settings(args), pg_url, pg_version, log)
+
+    def workers() -> dict[str, Any]:
+        from bench.workers import FULL_INSTANCES, QUICK_INSTANCES, run_workers
+        n = args.worker_instances or (QUICK_INSTANCES if args.quick else FULL_INSTANCES)
+        return run_workers(n, pg_url, pg_version, log)
+
+    def inbox() -> dict[str, Any]:
+        from bench.inbox import run
+        log("inbox: building the data set and measuring (bench/inbox.py)")
+        return dict(run(args.quick, pg_url if pg_version else None))
+
+    def analysis() -> dict[str, Any]:
+        from bench.analysis import run
+        log("analysis: largest corpus model and simulation")
+        return run(args.quick)
+
+    def peer() -> dict[str, Any]:
+        from bench.peer import FULL_INSTANCES, QUICK_INSTANCES, WARMUP, run_peer
+        n = args.peer_instances or (QUICK_INSTANCES if args.quick else FULL_INSTANCES)
+        return run_peer(n, log, warmup=5 if args.quick else WARMUP)
+
+    return {"engine": engine, "timers": timers, "workers": workers, "inbox": inbox, "analysis": analysis,
+            "peer": peer}
+
+
+def note(results: dict[str, Any]) -> str:
     m = results["meta"]
-    return (f"SpiffWorkflow {m['spiffworkflow']}, APScheduler {m.get('apscheduler')}, Python {m['python']}, "
-            f"{m['cpus']} CPUs, SQLite {m['sqlite']}, PostgreSQL {m.get('postgresql') or 'skipped'}"
-            f"{' — QUICK run, small counts' if results['timers']['settings']['quick'] else ''}")
+    return (f"SpiffWorkflow {m['spiffworkflow']}, APScheduler {m['apscheduler']}, Python {m['python']}, "
+            f"{m['cpus']} CPUs (load average {m['loadavg_at_start'][0]:.1f} at the start), "
+            f"SQLite {m['sqlite']}, PostgreSQL {m.get('postgresql') or 'skipped'}"
+            f"{' — QUICK run, small counts' if results['quick'] else ''}")
 
 
-def main_timers(args: argparse.Namespace, pg_url: str | None, pg_version: str | None) -> int:
-    """``--timers``: only the timer section."""
-    results: dict[str, Any] = {"meta": meta(pg_version, pg_url)}
-    t0 = time.perf_counter()
-    results["timers"] = run_timers(timer_settings(args), pg_url, pg_version, log)
-    results["meta"]["total_s"] = time.perf_counter() - t0
-    out = args.out or RESULTS_DIR / "timers.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    log(f"done in {results['meta']['total_s']:.0f} s; wrote {out}")
-    print(render_timers(results["timers"], markdown=False, note=timers_note(results)))
-    print()
-    print("Markdown (for the README):")
-    print()
-    print(render_timers(results["timers"], markdown=True, note=timers_note(results)))
-    return 0
+def suite_text(name: str, data: dict[str, Any], results: dict[str, Any], markdown: bool) -> str:
+    if name == "engine":
+        return report.render({"meta": results["meta"], **data}, markdown)
+    if name == "timers":
+        return render_timers(data, markdown, note="")
+    if name == "workers":
+        from bench.workers import markdown as workers_md
+        return "Workers — " + workers_md(data)
+    if name == "inbox":
+        from bench.inbox import markdown as inbox_md
+        return "Inbox — " + inbox_md(data)
+    if name == "analysis":
+        from bench.analysis import markdown as analysis_md
+        return "Analysis — " + analysis_md(data)
+    from bench.peer import markdown as peer_md
+    return "Peer — " + peer_md(data)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    if args.instances:
-        settings = Settings(settings.quick, args.instances, settings.warmup, settings.sizes,
-                            settings.growth_steps, args.instances)
     if args.profile:
         from bench.profiling import profile_runbook, render
+        settings = engine_settings(args)
         log(f"profiling contiflow on the runbook model, {settings.profile_instances} instances")
-        profile = profile_runbook(settings.profile_instances, RESULTS_DIR)
-        print(render(profile))
+        print(render(profile_runbook(settings.profile_instances, RESULTS_DIR)))
         log(f"wrote {RESULTS_DIR / 'profile_runbook.prof'} and profile_runbook.txt")
         return 0
 
     pg_url, pg_version, why = resolve_postgres(args.postgres, args.no_postgres)
-    log(f"PostgreSQL: {why}")
-    if args.timers:
-        return main_timers(args, pg_url, pg_version)
-    results: dict[str, Any] = {
-        "meta": meta(pg_version, pg_url),
-        "settings": {"quick": settings.quick, "instances": settings.instances, "warmup": settings.warmup,
-                     "growth_sizes": list(settings.sizes), "growth_steps": settings.growth_steps,
-                     "step_data": {m.short: m.step_data for m in THROUGHPUT_MODELS}},
-        "throughput": [{"model": str(m.path.relative_to(BENCH_DIR.parent)), "short": m.short,
-                        "about": m.about, "runs": {}, "_model": m} for m in THROUGHPUT_MODELS],
-        "growth": {"sizes": list(settings.sizes), "runs": {}},
-    }
-    t0 = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        backends = [stack.enter_context(sqlite_backend())]
-        if pg_url and pg_version:
-            backends.append(stack.enter_context(postgres_backend(pg_url, pg_version)))
-        run_raw(settings, backends, results)
-        for backend in backends:
-            run_contiflow(settings, backend, results)
-    results["timers"] = run_timers(timer_settings(args), pg_url, pg_version, log)
-    for entry in results["throughput"]:
-        entry.pop("_model")
-    results["meta"]["total_s"] = time.perf_counter() - t0
-    derive(results)
+    log(f"PostgreSQL: {why}; suites: {', '.join(args.suites)}{' (quick)' if args.quick else ''}")
+    results: dict[str, Any] = {"meta": meta(pg_version, pg_url), "quick": args.quick, "suites": {},
+                               "errors": {}, "seconds": {}}
+    runners = suite_runners(args, pg_url, pg_version)
+    t_all = time.perf_counter()
+    for name in args.suites:
+        log(f"== suite {name}")
+        t0 = time.perf_counter()
+        try:
+            results["suites"][name] = runners[name]()
+        except Exception:  # noqa: BLE001 - one failing suite must not lose the others' figures
+            results["errors"][name] = traceback.format_exc()
+            log(f"suite {name} FAILED:\n{results['errors'][name]}")
+        results["seconds"][name] = round(time.perf_counter() - t0, 1)
+        log(f"== suite {name}: {results['seconds'][name]:.0f} s")
+    results["meta"]["total_s"] = round(time.perf_counter() - t_all, 1)
+    results["meta"]["loadavg_at_end"] = list(os.getloadavg())
+    results["summary"] = summary.build(results["suites"], results["errors"])
 
-    out = args.out or RESULTS_DIR / "latest.json"
+    default = "latest.json" if args.suites == list(SUITES) else "-".join(args.suites) + ".json"
+    out = args.out or RESULTS_DIR / default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     log(f"done in {results['meta']['total_s']:.0f} s; wrote {out}")
-    print(report.render(results, markdown=False))
-    print()
-    print(render_timers(results["timers"], markdown=False, note=timers_note(results)))
+
+    for name, data in results["suites"].items():
+        print(suite_text(name, data, results, markdown=False))
+        print()
+    print("Summary — " + note(results) + "; ratio = measured ÷ baseline")
+    print(summary.render(results["summary"], markdown=False))
     print()
     print("Markdown (for the README):")
     print()
-    print(report.render(results, markdown=True))
+    print(f"**Benchmarks** ({note(results)}; total {results['meta']['total_s'] / 60:.1f} min; "
+          "ratio = measured ÷ baseline, both from this run)")
     print()
-    print(render_timers(results["timers"], markdown=True, note=timers_note(results)))
-    return 0
+    print(summary.render(results["summary"], markdown=True))
+    for name, data in results["suites"].items():
+        print()
+        print(suite_text(name, data, results, markdown=True))
+    return 1 if results["errors"] else 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,20 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from engine.analysis import stats as analysis_stats
-
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100), as numpy's default; NaN when empty."""
-    return analysis_stats.percentile(values, q) if values else math.nan
+    """Linear-interpolated percentile (q in 0..100), as numpy's default; NaN when empty.
+
+    Kept here rather than imported from ``engine.analysis.stats``: importing that package loads
+    contiflow's importer and SpiffWorkflow glue, and the raw SpiffWorkflow variants must run
+    before any contiflow module is imported."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def step_summary(step_seconds: Sequence[float]) -> dict[str, Any]:
