@@ -39,7 +39,11 @@ def create_schema(engine: Engine) -> None:
     when made by an older version; cheap when already current (see engine.store.migrate)."""
     from engine.store.migrate import ensure_schema
 
-    ensure_schema(engine)
+    try:
+        ensure_schema(engine)
+    except BaseException:
+        engine.dispose()          # the caller fails to start: leave no pooled connection behind
+        raise
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
