@@ -192,7 +192,8 @@ class Chaos(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stop.wait(self.rng.uniform(*self.gap)) and time.monotonic() < self.until:
-                victim = self.rng.choice(self.cluster.procs)
+                kind = self.rng.choice(("worker", "web"))          # webs as often as workers
+                victim = self.rng.choice([p for p in self.cluster.procs if p.kind == kind])
                 if self.cluster.kill(victim):
                     self.kills.append({"at": round(time.monotonic(), 3), "process": victim.name,
                                        "kind": victim.kind})

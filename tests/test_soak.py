@@ -266,6 +266,7 @@ def test_soak_with_random_kills_loses_and_duplicates_nothing(pg_url: str, tmp_pa
         for proc in cluster.procs:
             cluster.start(proc)
         drain_end = min(deadline, time.monotonic() + DRAIN_SECONDS)
+        backlog = _drained(engine, INSTANCES)[1]
         progress: dict[str, int] = {}
         while True:
             done, progress = _drained(engine, INSTANCES)
@@ -296,7 +297,7 @@ def test_soak_with_random_kills_loses_and_duplicates_nothing(pg_url: str, tmp_pa
         summary.update(seed=seed, web_layout="gunicorn web.wsgi:app" if has_wsgi_entry() else "contiflow serve",
                        seconds_total=round(time.monotonic() - t_begin, 1),
                        seconds_chaos=round(t_chaos_end - t_load, 1),
-                       seconds_drain=round(t_drained - t_chaos_end, 1),
+                       seconds_drain=round(t_drained - t_chaos_end, 1), backlog_at_chaos_end=backlog,
                        start_retries=driver.start_retries, ack_conflicts=driver.ack_conflicts,
                        api_unavailable=driver.client.unavailable, api_server_errors=driver.client.server_errors)
         (tmp_path / "soak_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
