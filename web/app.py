@@ -73,10 +73,10 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
 
 def _register_blueprints(app: Flask) -> None:
     from web.api import bp as api_bp
-    from web.pages import assets, definitions, drills, inbox, incidents, tasks
+    from web.pages import analysis, assets, definitions, drills, inbox, incidents, registers, tasks
 
     app.register_blueprint(auth.bp)
-    for module in (inbox, tasks, incidents, definitions, drills, assets):
+    for module in (inbox, tasks, incidents, definitions, drills, analysis, registers, assets):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)        # the API checks CSRF itself, for session callers only

@@ -1,6 +1,7 @@
 """The demo set-up behind `contiflow serve --demo`: the demo people (password "demo"), the
-bundled processes and runbooks, and one declared incident, so a first run shows a working
-inbox.  Demo notifications are written to the log instead of being sent."""
+bundled processes and runbooks, one declared incident and the quarterly plan review on its
+schedule (P3M), so a first run shows a working inbox.  Demo notifications are written to the
+log instead of being sent."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from engine import schedules
 from engine.api import Engine, read_model_files
 from engine.errors import EngineError, ImportRejected
 from web.settings import ROOT
@@ -46,6 +48,12 @@ def seed(engine: Engine, root: Path = ROOT) -> list[str]:
         except ImportRejected as exc:
             log.warning("demo: %s not imported: %s", name, exc)
     done.append(f"imported {imported} bundled process(es)")
+    try:
+        review = schedules.ensure(engine, schedules.PLAN_REVIEW, "P3M")
+        if review:
+            done.append(f"scheduled the quarterly plan review (next {review['next_run_at']})")
+    except EngineError as exc:
+        log.warning("demo: plan review not scheduled: %s", exc)
     key, business_key, summary = DEMO_INCIDENT
     try:
         engine.start(key, summary, business_key=business_key, actor="demo")

@@ -98,4 +98,4 @@ def optional_string(payload: dict[str, Any], name: str) -> str | None:
     return value
 
 
-from web.api import definitions, directory, instances, openapi, tasks  # noqa: E402,F401  (routes)
+from web.api import analysis, definitions, directory, instances, openapi, tasks  # noqa: E402,F401  (routes)

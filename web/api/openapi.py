@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from web.api import bp
+from web.api import analysis_openapi, bp
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -207,7 +207,9 @@ PATHS: dict[str, Any] = {
     "/me": {
         "get": {"operationId": "whoAmI", "summary": "The caller: name, roles, rights",
                 "responses": {"200": _json(_ref("Me")), **_errors()}}},
+    **analysis_openapi.paths(_json, _ref, _errors, _path_param, _query),
 }
+SCHEMAS.update(analysis_openapi.SCHEMAS)
 
 
 def document() -> dict[str, Any]:
