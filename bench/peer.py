@@ -121,12 +121,13 @@ def run_python(model: Any, instances: int, warmup: int, folder: str) -> dict[str
     return runs
 
 
-def run_peer(instances: int, log: Log = _stderr_log, steps: int = STEPS, warmup: int = WARMUP) -> dict[str, Any]:
+def run_peer(instances: int, log: Log = _stderr_log, steps: int = STEPS, warmup: int = WARMUP,
+             js_warmup: int = JS_WARMUP) -> dict[str, Any]:
     """Every variant on the same chain; returns JSON-ready figures (``skipped`` says why if not run)."""
     model = chain_model(steps)
     result: dict[str, Any] = {"model": str(model.path.relative_to(BENCH_DIR.parent)), "steps": steps,
                               "instances": instances, "warmup": warmup,
-                              "warmup_bpmn_engine": max(warmup, JS_WARMUP), "step_data": STEP_DATA,
+                              "warmup_bpmn_engine": max(warmup, js_warmup), "step_data": STEP_DATA,
                               "runs": {}, "pairs": []}
     why = node_available()
     if why:
@@ -140,7 +141,7 @@ def run_peer(instances: int, log: Log = _stderr_log, steps: int = STEPS, warmup:
         for mode in JS_MODES:
             log(f"peer: bpmn-engine {mode}, {instances} instances of a {steps}-task chain")
             result["runs"][f"bpmn_engine_{mode}"] = run_js(model.path, mode, instances,
-                                                           max(warmup, JS_WARMUP), folder)
+                                                           max(warmup, js_warmup), folder)
         log(f"peer: raw SpiffWorkflow and contiflow (SQLite file, in-memory SQLite), {instances} instances")
         result["runs"].update(run_python(model, instances, warmup, folder))
     js = result["runs"]["bpmn_engine_memory"]
@@ -169,7 +170,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['instances']} instances of a chain of {result['steps']} user tasks "
         f"(`{result['model']}`), bpmn-engine {result.get('bpmn_engine')} on Node {result.get('node')}:", "",
         table(["variant", "inst/s", "step p50 ms", "step p99 ms"], rows, True),
-        "", table(["contiflow side", "bpmn-engine", "ratio (inst/s)", "what the pair compares"], pairs, True, 2)])
+        "", table(["contiflow side", "bpmn-engine", "ratio (inst/s)", "what the pair compares"], pairs, True,
+                  right={2})])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,16 +25,20 @@ def _ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def table(headers: list[str], rows: list[list[str]], markdown: bool, right_from: int = 1) -> str:
+def table(headers: list[str], rows: list[list[str]], markdown: bool, right_from: int = 1,
+          right: set[int] | None = None) -> str:
+    """Columns from ``right_from`` on are right-aligned, or exactly the columns in ``right``."""
+    def is_right(i: int) -> bool:
+        return i in right if right is not None else i >= right_from
     if markdown:
-        align = ["---" if i < right_from else "---:" for i in range(len(headers))]
+        align = ["---:" if is_right(i) else "---" for i in range(len(headers))]
         lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def fmt(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i < right_from else c.rjust(w)
+        return "  ".join(c.rjust(w) if is_right(i) else c.ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
     return "\n".join([fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
 

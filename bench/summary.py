@@ -134,4 +134,4 @@ def render(rows: list[dict[str, Any]], markdown: bool) -> str:
     from bench.report import table
     cells = [[r["suite"], r["target"], r["measured"], r["baseline"],
               "–" if r["ratio"] is None else f"{r['ratio']:.2f}", r["goal"], _ok(r["met"])] for r in rows]
-    return table(HEADERS, cells, markdown, right_from=4) if cells else "(no results)"
+    return table(HEADERS, cells, markdown, right={4}) if cells else "(no results)"
