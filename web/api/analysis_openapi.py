@@ -24,7 +24,8 @@ SCHEMAS: dict[str, Any] = {
     "Comparison": {"type": "object", "required": ["as_is", "to_be", "deltas", "summary"], "properties": {
         "as_is": {"$ref": "#/components/schemas/ProcessFigures"},
         "to_be": {"$ref": "#/components/schemas/ProcessFigures"},
-        "deltas": _OBJ, "summary": {"type": "string", "example": "steps 5 → 3, critical path 48 h → 24 h, hand-offs 4 → 2"},
+        "deltas": _OBJ,
+        "summary": {"type": "string", "example": "steps 5 → 3, critical path 48 h → 24 h, hand-offs 4 → 2"},
         "changes": {"type": "object", "description": "kept, renamed, merged, automated, parallelised, removed, added",
                     "additionalProperties": {"type": "array", "items": {}}},
         "keys": _OBJ,
