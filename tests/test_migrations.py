@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +28,7 @@ from engine.config import Config
 from engine.store import migrate
 from engine.store.database import create_schema, make_engine
 from engine.store.models import Base
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 RELEASED = FIXTURES / "migrations" / "released_0_1_0.json"
 
@@ -303,3 +306,37 @@ def test_db_current_with_a_bad_url_is_a_one_line_error(url: str, monkeypatch: py
     assert cli(["db", "current", "--json"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith("contiflow: database: ")
+
+
+# -- several processes starting together ------------------------------------------------------
+
+STARTER = """
+import sys, time
+from pathlib import Path
+from engine.store import migrate
+url, barrier, n, released = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+(barrier / str(time.monotonic_ns())).touch()
+deadline = time.monotonic() + 60
+while len(list(barrier.iterdir())) < n and time.monotonic() < deadline:   # all imported: go together
+    time.sleep(0.01)
+migrate.upgrade(url) if released else migrate.ensure_schema(url)   # ensure_schema: what Engine() runs
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("released", [False, True], ids=["empty", "0.1.0"])
+def test_processes_starting_together_create_or_upgrade_the_schema_once(
+        database_url: str, released: bool, tmp_path: Path) -> None:
+    if released:
+        make_released_database(database_url, versioned=False)
+        load_rows(database_url, released_fixture())
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", STARTER, database_url, str(barrier), "3", str(int(released))],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    with database(database_url) as db, db.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))] == [migrate.head()]
+        assert model_differences(conn) == []
