@@ -187,6 +187,7 @@ class Chaos(threading.Thread):
         self.cluster, self.rng, self.until, self.gap, self.restart_after = cluster, rng, until, gap, restart_after
         self.stop = threading.Event()
         self.kills: list[dict[str, Any]] = []
+        self.ended_at: float | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -202,6 +203,8 @@ class Chaos(threading.Thread):
                 self.cluster.start(victim)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
+        finally:
+            self.ended_at = time.monotonic()
 
 
 class Unavailable(Exception):

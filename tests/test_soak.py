@@ -66,6 +66,7 @@ CHAOS_SECONDS = float(os.environ.get("CONTIFLOW_SOAK_CHAOS_SECONDS", "75"))
 START_SECONDS = CHAOS_SECONDS * 0.7          # starts are spread over this much of the chaos phase
 DRAIN_SECONDS = 75.0                         # survivors finish everything within this
 HARD_LIMIT = CHAOS_SECONDS + DRAIN_SECONDS + 60.0   # the whole test, set-up and checks included
+STARTERS = 2         # client threads declaring incidents (calls overlap while one waits)
 LATE_ACK = 2.5       # odd instances acknowledge this long after the SLA is due: the escalation must fire
 NOTIFY_STEPS = ("notify_declared", "notify_resolved", "notify_escalated")
 CHANNELS = ("email", "webhook")
@@ -128,10 +129,11 @@ class Driver:
         with self.engine.sessions() as session:
             return session.scalars(select(InstanceRow.id).where(InstanceRow.business_key == business_key)).first()
 
-    def start_all(self, count: int, spread: float) -> None:
+    def start_all(self, count: int, spread: float, lane: int = 0, lanes: int = 1) -> None:
+        """Start instances ``lane``, ``lane + lanes``, … of ``count``, paced over ``spread`` s."""
         try:
             t0 = time.monotonic()
-            for i in range(count):
+            for i in range(lane, count, lanes):
                 pause = t0 + i * spread / count - time.monotonic()
                 if pause > 0 and self.stop.wait(pause):
                     return
@@ -248,19 +250,22 @@ def test_soak_with_random_kills_loses_and_duplicates_nothing(pg_url: str, tmp_pa
 
         chaos = Chaos(cluster, rng, until=t_load + CHAOS_SECONDS)
         driver = Driver(ApiClient(cluster, token), engine, deadline)
-        threads = [threading.Thread(target=driver.start_all, args=(INSTANCES, START_SECONDS), daemon=True),
-                   threading.Thread(target=driver.acknowledge_loop, daemon=True)]
+        starters = [threading.Thread(target=driver.start_all, args=(INSTANCES, START_SECONDS, lane, STARTERS),
+                                     daemon=True) for lane in range(STARTERS)]
+        threads = [*starters, threading.Thread(target=driver.acknowledge_loop, daemon=True)]
         chaos.start()
         for thread in threads:
             thread.start()
-        threads[0].join(timeout=max(1.0, deadline - time.monotonic()))
+        for thread in starters:
+            thread.join(timeout=max(1.0, deadline - time.monotonic()))
+        t_started = time.monotonic()
         assert not driver.errors, f"driver failed: {driver.errors[0]!r}"
         assert len(driver.started) == INSTANCES, f"started only {len(driver.started)} of {INSTANCES} instances"
         chaos.join(timeout=max(0.0, t_load + CHAOS_SECONDS - time.monotonic()) + 10)
         chaos.stop.set()
         chaos.join(timeout=10)
         assert chaos.error is None, f"chaos thread failed: {chaos.error!r}"
-        t_chaos_end = time.monotonic()
+        t_chaos_end = max(time.monotonic(), t_started)
 
         # every process back up; the survivors drain the work
         for proc in cluster.procs:
@@ -296,7 +301,8 @@ def test_soak_with_random_kills_loses_and_duplicates_nothing(pg_url: str, tmp_pa
         summary = _check(engine, driver, chaos, cluster, smtp, hook, stale_claims=len(stale), taken_over=taken_over)
         summary.update(seed=seed, web_layout="gunicorn web.wsgi:app" if has_wsgi_entry() else "contiflow serve",
                        seconds_total=round(time.monotonic() - t_begin, 1),
-                       seconds_chaos=round(t_chaos_end - t_load, 1),
+                       seconds_chaos=round((chaos.ended_at or t_chaos_end) - t_load, 1),
+                       seconds_starting=round(t_started - t_load, 1),
                        seconds_drain=round(t_drained - t_chaos_end, 1), backlog_at_chaos_end=backlog,
                        start_retries=driver.start_retries, ack_conflicts=driver.ack_conflicts,
                        api_unavailable=driver.client.unavailable, api_server_errors=driver.client.server_errors)
@@ -483,7 +489,8 @@ def _header(raw: Any) -> str:
 
 def _paragraph(s: dict[str, Any]) -> str:
     return (f"Soak ({s['web_layout']}, seed {s['seed']}): {s['instances']} instances, {s['completed']} completed, "
-            f"in {s['seconds_total']}s ({s['seconds_chaos']}s of chaos, drained in {s['seconds_drain']}s); "
+            f"in {s['seconds_total']}s (started in {s['seconds_starting']}s, {s['seconds_chaos']}s of kills, "
+            f"drained in {s['seconds_drain']}s); "
             f"{s['kills']} SIGKILLs {s['kills_by_kind']}; {s['timers_fired']} timers fired "
             f"({s['escalations']} SLA escalations, {s['timers_fired_early']} early, late {s['timer_late_seconds']}); "
             f"{s['notifications']} "
