@@ -115,6 +115,27 @@ def test_engine_start_is_cheap_and_idempotent_and_upgrades_a_database_behind_hea
         assert migrate.current(database_url)["revision"] == migrate.head()
 
 
+def test_an_unversioned_database_with_the_current_models_is_stamped_not_migrated(database_url: str) -> None:
+    """Made by ``create_all`` of a development build between 0.1.0 and migrations."""
+    with database(database_url) as db:
+        Base.metadata.create_all(db)
+    assert migrate.current(database_url)["state"] == "unversioned"
+    Engine(Config(database_url=database_url), clock=ManualClock()).close()
+    assert migrate.current(database_url)["state"] == "current"
+    with database(database_url) as db, db.connect() as conn:
+        assert model_differences(conn) == []
+
+
+def test_an_unversioned_database_that_is_neither_0_1_0_nor_current_is_refused(database_url: str) -> None:
+    with database(database_url) as db:
+        Base.metadata.create_all(db)
+        with db.begin() as conn:
+            conn.execute(text("CREATE INDEX ix_extra ON instances (started_at)"))
+    with pytest.raises(migrate.MigrationError, match="no alembic_version, and they differ"):
+        migrate.upgrade(database_url)
+    assert migrate.current(database_url)["state"] == "unversioned"
+
+
 def test_a_database_from_a_newer_version_is_refused(database_url: str) -> None:
     migrate.upgrade(database_url)
     with database(database_url) as db, db.begin() as conn:

@@ -107,6 +107,12 @@ def _state(conn: Connection) -> tuple[set[str], str | None]:
     return names & (BASELINE_TABLES | set(Base.metadata.tables)), revision
 
 
+def _model_differences(conn: Connection) -> list[Any]:
+    from alembic.autogenerate import compare_metadata
+
+    return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
+
+
 def _known(revision: str) -> bool:
     try:
         return scripts().get_revision(revision) is not None
@@ -135,8 +141,17 @@ def _upgrade_locked(conn: Connection, revision: str, shortcut: bool = True) -> s
         if missing:
             raise MigrationError(f"the database has some contiflow tables but not {', '.join(sorted(missing))}, "
                                  f"and no {VERSION_TABLE}: not a contiflow database this version can upgrade")
-        MigrationContext.configure(conn).stamp(scripts(), BASELINE)
-        current = "0.1.0"
+        if tables == BASELINE_TABLES:                    # made by 0.1.0
+            MigrationContext.configure(conn).stamp(scripts(), BASELINE)
+            current = "0.1.0"
+        elif revision in ("head", head()) and not _model_differences(conn):
+            # made by ``create_all`` of a development build with these very models
+            MigrationContext.configure(conn).stamp(scripts(), "head")
+            return "unversioned"
+        else:
+            raise MigrationError(f"the database has tables beyond 0.1.0 ({', '.join(sorted(tables - BASELINE_TABLES))})"
+                                 f" but no {VERSION_TABLE}, and they differ from this version's: not a schema this "
+                                 f"version can upgrade (made by a development build?)")
     _run(command.upgrade, conn, revision)
     return current
 
