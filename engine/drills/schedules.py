@@ -14,7 +14,7 @@ from typing import Any
 
 import isodate
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.clock import isoformat
 from engine.drills.scenario import Scenario, check_against, parse_scenario
@@ -94,14 +94,22 @@ def run_due(engine: Any) -> list[int]:
     Scheduled processes (the quarterly plan review, ``engine.schedules``) start here too."""
     _process_schedules().run_due(engine)
     now = engine.clock.now()
+    claimed = []
     with engine.sessions.begin() as session:
-        due = session.scalars(select(DrillScheduleRow).where(
-            DrillScheduleRow.enabled, DrillScheduleRow.next_run_at <= now)).all()
-        claimed = []
+        # claimed under row locks (PostgreSQL: schedules another worker is claiming are
+        # skipped); the conditional update makes the claim hold on SQLite too
+        due = session.execute(select(DrillScheduleRow.id, DrillScheduleRow.scenario, DrillScheduleRow.key,
+                                     DrillScheduleRow.every, DrillScheduleRow.cron, DrillScheduleRow.next_run_at)
+                              .where(DrillScheduleRow.enabled, DrillScheduleRow.next_run_at <= now)
+                              .order_by(DrillScheduleRow.next_run_at, DrillScheduleRow.id)
+                              .with_for_update(skip_locked=True)).all()
         for row in due:
-            claimed.append((row.id, dict(row.scenario), row.key))
-            row.last_run_at = now
-            row.next_run_at = next_time(now, row.every, row.cron)
+            following = next_time(now, row.every, row.cron)
+            won = session.execute(update(DrillScheduleRow).where(
+                DrillScheduleRow.id == row.id, DrillScheduleRow.next_run_at == row.next_run_at)
+                .values(last_run_at=now, next_run_at=following).execution_options(synchronize_session=False))
+            if won.rowcount == 1:
+                claimed.append((row.id, dict(row.scenario), row.key))
     report_ids = []
     for schedule_id, source, key in claimed:
         try:

@@ -1,7 +1,10 @@
 """The outbox: queue in the command's transaction, deliver after commit, retry with backoff.
 
-Delivery claims a row (pending -> sending) before sending, so two workers never send the same
-message; a claim older than ``STALE_CLAIM`` (a worker killed mid-send) is taken over.  After
+Delivery claims rows (pending -> sending) before sending, so two workers never send the same
+message: on PostgreSQL a batch at a time, selected ``FOR UPDATE SKIP LOCKED`` and marked in the
+same transaction (workers take different rows and never wait for each other); on SQLite one
+row at a time with a conditional UPDATE.  A claim older than ``STALE_CLAIM`` (a worker killed
+mid-send) is taken over.  After
 ``MAX_ATTEMPTS`` failures the message is marked failed and an incident is opened on its
 instance — the instance itself keeps running (its timers still fire).
 """
@@ -24,6 +27,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF = [timedelta(seconds=s) for s in (10, 30, 120, 600)]
 STALE_CLAIM = timedelta(minutes=5)
+#: rows claimed at once on PostgreSQL: small, so a batch is sent well within STALE_CLAIM
+CLAIM_BATCH = 10
+#: the most messages one deliver_due call sends (the next sweep sends the rest)
+MAX_PER_CALL = 1000
 
 Sender = Callable[[NotificationRow], None]
 
@@ -44,13 +51,20 @@ class Outbox:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, senders: dict[str, Sender]):
         self.sessions, self.clock, self.senders = sessions, clock, senders
 
+    def _row_locks(self) -> bool:
+        """PostgreSQL: claim batches under row locks.  SQLite has none (one writer at a time)."""
+        with self.sessions() as session:
+            return session.get_bind().dialect.name == "postgresql"
+
+    def _due(self, now: datetime) -> Any:
+        return or_((NotificationRow.status == "pending") & (NotificationRow.next_attempt_at <= now),
+                   (NotificationRow.status == "sending") & (NotificationRow.claimed_at <= now - STALE_CLAIM))
+
     def due_ids(self, limit: int = 100) -> list[int]:
         now = self.clock.now()
         with self.sessions() as session:
-            return list(session.scalars(select(NotificationRow.id).where(or_(
-                (NotificationRow.status == "pending") & (NotificationRow.next_attempt_at <= now),
-                (NotificationRow.status == "sending") & (NotificationRow.claimed_at <= now - STALE_CLAIM),
-            )).order_by(NotificationRow.next_attempt_at).limit(limit)))
+            return list(session.scalars(select(NotificationRow.id).where(self._due(now))
+                                        .order_by(NotificationRow.next_attempt_at).limit(limit)))
 
     def next_attempt_at(self) -> datetime | None:
         with self.sessions() as session:
@@ -60,6 +74,8 @@ class Outbox:
 
     def deliver_due(self) -> int:
         """Send everything due; returns how many were sent.  Never raises."""
+        if self._row_locks():
+            return self._deliver_batches()
         sent = 0
         for notification_id in self.due_ids():
             try:
@@ -68,6 +84,45 @@ class Outbox:
                 log.exception("delivering notification %s failed", notification_id)
         return sent
 
+    def _deliver_batches(self) -> int:
+        sent = handled = 0
+        while handled < MAX_PER_CALL:
+            try:
+                batch = self.claim_batch(CLAIM_BATCH)
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("claiming notifications failed")
+                break
+            if not batch:
+                break
+            for row in batch:
+                handled += 1
+                try:
+                    sent += self._send(row)
+                except Exception:  # noqa: BLE001 - one bad message must not stop the others
+                    log.exception("delivering notification %s failed", row.id)
+        return sent
+
+    def claim_batch(self, limit: int) -> list[NotificationRow]:
+        """Claim up to ``limit`` due messages in one transaction: select them FOR UPDATE SKIP
+        LOCKED (rows another worker is claiming are passed over, not waited for), mark them
+        sending.  Returns detached rows, already counted as an attempt."""
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            ids = list(session.scalars(select(NotificationRow.id).where(self._due(now))
+                                       .order_by(NotificationRow.next_attempt_at, NotificationRow.id)
+                                       .limit(limit).with_for_update(skip_locked=True)))
+            if not ids:
+                return []
+            session.execute(update(NotificationRow).where(NotificationRow.id.in_(ids), self._due(now))
+                            .values(status="sending", claimed_at=now, attempts=NotificationRow.attempts + 1)
+                            .execution_options(synchronize_session=False))
+            rows = list(session.scalars(select(NotificationRow).where(
+                NotificationRow.id.in_(ids), NotificationRow.status == "sending",
+                NotificationRow.claimed_at == now).order_by(NotificationRow.id)))
+            for row in rows:
+                session.expunge(row)
+            return rows
+
     def _claim(self, notification_id: int) -> NotificationRow | None:
         now = self.clock.now()
         with self.sessions.begin() as session:
@@ -75,7 +130,8 @@ class Outbox:
                 NotificationRow.id == notification_id,
                 or_(NotificationRow.status == "pending",
                     (NotificationRow.status == "sending") & (NotificationRow.claimed_at <= now - STALE_CLAIM)),
-            ).values(status="sending", claimed_at=now, attempts=NotificationRow.attempts + 1))
+            ).values(status="sending", claimed_at=now, attempts=NotificationRow.attempts + 1)
+                .execution_options(synchronize_session=False))
             if claimed.rowcount != 1:
                 return None               # another worker has it
             row = session.get(NotificationRow, notification_id)
@@ -86,6 +142,9 @@ class Outbox:
         row = self._claim(notification_id)
         if row is None:
             return 0
+        return self._send(row)
+
+    def _send(self, row: NotificationRow) -> int:
         sender = self.senders.get(row.channel)
         error = None
         try:

@@ -66,6 +66,14 @@ class CommandContext:
         return result
 
 
+class _NothingDue(Exception):
+    """A worker's claim found nothing to do (rolled back, never seen outside this module)."""
+
+    def __init__(self, held: bool):
+        super().__init__()
+        self.held = held
+
+
 def start_form_defaults(definition: DefinitionInfo) -> dict[str, Any]:
     """Defaults declared on the start event's form seed the instance's data."""
     seeded: dict[str, Any] = {}
@@ -87,6 +95,9 @@ class InstanceCommands:
         #: needs waking (a timer, or now for queued notifications); the timer scheduler listens
         self.after_commit: list[Callable[[str, datetime | None], None]] = []
         self._wake: dict[str, datetime | None] = {}
+        #: due instances this process skipped because another transaction held them (the
+        #: timer service then retries shortly instead of at once)
+        self.skipped_held = 0
 
     def _committed(self, instance_id: str) -> None:
         wake = self._wake.pop(instance_id, None)
@@ -168,10 +179,19 @@ class InstanceCommands:
         return retried
 
     def fire_due(self, instance_id: str) -> bool:
-        """Run an instance whose timers are due (worker).  Another worker getting there first
-        is not an error: the instance lock lets exactly one of them fire the timer."""
+        """Run an instance whose timers are due (worker); False when there was nothing to do.
+
+        On PostgreSQL the instance is claimed with ``FOR UPDATE SKIP LOCKED``: an instance that
+        another worker (or a responder's command) holds is skipped, not waited for — whoever
+        holds it runs its due timers, or the next sweep does.  Under the claim the timer is
+        checked again, so a timer another worker fired meanwhile is not fired twice.  On SQLite
+        the version column lets exactly one of two racing workers commit."""
         try:
-            self._run(instance_id, None, lambda wf, ctx: None, allowed=("running", "incident"))
+            self._run(instance_id, None, lambda wf, ctx: None, allowed=("running", "incident"), claim_due=True)
+        except _NothingDue as skipped:
+            if skipped.held:
+                self.skipped_held += 1
+            return False
         except (Conflict, InvalidTransition):
             return False
         return True
@@ -191,9 +211,11 @@ class InstanceCommands:
     # -- the transaction -----------------------------------------------------------------
     def _run(self, instance_id: str | None, actor: str | None, action: Action,
              allowed: tuple[str, ...] = ("running",), task: tuple[str, dict[str, Any]] | None = None,
-             audit_kind: str | None = None, audit_detail: dict[str, Any] | None = None) -> str:
+             audit_kind: str | None = None, audit_detail: dict[str, Any] | None = None,
+             claim_due: bool = False) -> str:
         """Lock, load, act, advance, save — one transaction.  With ``task`` (id, form data) the
-        instance is found from the open task and the data checked against its form first."""
+        instance is found from the open task and the data checked against its form first.
+        ``claim_due`` (workers): skip an instance held elsewhere or with no timer due any more."""
         base = FixedClock(self.clock.now())
         with self.sessions.begin() as session:
             conn = session.connection()
@@ -205,7 +227,14 @@ class InstanceCommands:
                         raise self._missing_task(session, task[0])
                     instance_id = task_row.instance_id
             assert instance_id is not None
-            row = conn.execute(sql.LOCK_INSTANCE, {"instance_id": instance_id}).first()
+            if claim_due:
+                row = conn.execute(sql.CLAIM_INSTANCE, {"instance_id": instance_id}).first()
+                if row is None:
+                    raise _NothingDue(held=True)     # held by another transaction (or gone)
+                if conn.execute(sql.DUE_TIMER, {"instance_id": instance_id, "now": base.now()}).first() is None:
+                    raise _NothingDue(held=False)    # fired meanwhile by whoever held it
+            else:
+                row = conn.execute(sql.LOCK_INSTANCE, {"instance_id": instance_id}).first()
             if row is None:
                 raise NotFound(f"no instance '{instance_id}'")
             if row.status not in allowed:

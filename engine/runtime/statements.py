@@ -16,6 +16,16 @@ TASK_OWNER = select(TASKS.c.instance_id, TASKS.c.form).where(TASKS.c.id == bindp
 
 LOCK_INSTANCE = (select(INSTANCES).where(INSTANCES.c.id == bindparam("instance_id")).with_for_update())
 
+#: a worker's claim: on PostgreSQL an instance another transaction holds is skipped (no row)
+#: instead of waited for; SQLite has no row locks and ignores the clause (its version column
+#: still lets only one writer win)
+CLAIM_INSTANCE = (select(INSTANCES).where(INSTANCES.c.id == bindparam("instance_id"))
+                  .with_for_update(skip_locked=True))
+
+#: re-checked under the claim: is a timer of the instance still due?
+DUE_TIMER = (select(TIMERS.c.id).where(TIMERS.c.instance_id == bindparam("instance_id"),
+                                       TIMERS.c.wake_at <= bindparam("now")).limit(1))
+
 INSERT_INSTANCE = insert(INSTANCES)
 
 SAVE_INSTANCE = (update(INSTANCES)

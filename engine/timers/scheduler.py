@@ -4,20 +4,29 @@ The timers table (rewritten after every command) is the source of truth.  APSche
 just one date job — "wake at the earliest pending timer" — moved earlier whenever a commit
 creates an earlier timer, plus a sweeper interval job that catches anything missed.  On start,
 every timer that fell due while nothing was running fires once (its audit event says how late).
-Several workers may run: the instance lock lets exactly one of them fire a given timer.
+Several workers may run against one PostgreSQL database, started together or not: each claims
+work with ``FOR UPDATE SKIP LOCKED`` (a due instance, a notification batch, a drill schedule),
+so a timer fires once and a worker never queues behind another; an instance another process
+holds is retried shortly (``HELD_RETRY``).  The KPI check runs in one worker at a time (an
+advisory lock); the others skip that round.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import text
 
 from engine.analysis import kpi_alerts
 from engine.api import Engine
@@ -28,6 +37,9 @@ log = logging.getLogger(__name__)
 WAKE_JOB = "contiflow-next-timer"
 SWEEP_JOB = "contiflow-sweeper"
 KPI_JOB = "contiflow-kpi-check"
+#: a due instance another process held during a sweep is looked at again this much later
+#: (not at once: that would spin while the holder works)
+HELD_RETRY = timedelta(seconds=0.5)
 
 
 class TimerService:
@@ -69,6 +81,7 @@ class TimerService:
         if not self._sweeping.acquire(blocking=False):
             return 0
         fired = 0
+        held_before = self.engine.commands.skipped_held
         try:
             for _ in range(5):
                 round_fired = self.engine.fire_due_timers()
@@ -81,27 +94,35 @@ class TimerService:
             log.exception("timer sweep failed")
         finally:
             self._sweeping.release()
-        self.schedule_next()
+        self.schedule_next(held=self.engine.commands.skipped_held != held_before)
         return fired
 
     def check_kpis(self) -> list[dict]:
         """Check the configured KPI thresholds; firing ones with an incident_type start their
         runbook (once while open), whose notify steps tell people.  Never raises."""
         try:
-            text = Path(str(self.engine.config.kpi_thresholds)).read_text()
-            results = kpi_alerts.check(self.engine, kpi_alerts.parse_thresholds(yaml.safe_load(text)))
-            for result in results:
-                if result["firing"]:
-                    log.warning("KPI alert: %s", result["message"])
-            return kpi_alerts.raise_alerts(self.engine, results)
+            with exclusive(self.engine.db, KPI_JOB) as mine:
+                if not mine:
+                    log.info("KPI check: another worker is running it")
+                    return []
+                thresholds = Path(str(self.engine.config.kpi_thresholds)).read_text()
+                results = kpi_alerts.check(self.engine, kpi_alerts.parse_thresholds(yaml.safe_load(thresholds)))
+                for result in results:
+                    if result["firing"]:
+                        log.warning("KPI alert: %s", result["message"])
+                return kpi_alerts.raise_alerts(self.engine, results)
         except Exception:  # noqa: BLE001 - a bad thresholds file must not stop the timers
             log.exception("KPI threshold check failed")
             return []
 
-    def schedule_next(self) -> datetime | None:
-        """Point the wake-up job at the earliest pending timer or notification retry."""
+    def schedule_next(self, held: bool = False) -> datetime | None:
+        """Point the wake-up job at the earliest pending timer or notification retry; ``held``:
+        the last sweep skipped work another process held, so look again soon, not at once."""
         wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at(),
                          drill_schedules.next_due(self.engine))
+        if held:
+            retry_at = self.engine.clock.now() + HELD_RETRY
+            wake = retry_at if wake is None or wake < retry_at else wake
         with self._lock:
             self._scheduled_for = wake
             try:
@@ -137,6 +158,25 @@ class TimerService:
         """``wake_at`` is already on the engine clock (scaled instances were converted when
         the timer was projected), which is the wall clock in production."""
         return wake
+
+
+@contextmanager
+def exclusive(db: Any, name: str) -> Iterator[bool]:
+    """Whether this process may run the job ``name`` now: on PostgreSQL at most one process at
+    a time (a session advisory lock, tried, never waited for); elsewhere always."""
+    if db.dialect.name != "postgresql":
+        yield True
+        return
+    key = zlib.crc32(f"contiflow:{name}".encode())
+    with db.connect() as conn:
+        mine = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        conn.commit()                     # the lock belongs to the session, not the transaction
+        try:
+            yield mine
+        finally:
+            if mine:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:
