@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--worker-instances", type=int, metavar="N", help="workers: instances with due timers")
     ap.add_argument("--peer-instances", type=int, metavar="N", help="peer: instances per variant")
     ap.add_argument("--timers", action="store_true", help="same as --only timers")
+    ap.add_argument("--report", metavar="FILE", type=Path,
+                    help="print the tables of an earlier run's JSON again (no measuring)")
     ap.add_argument("--profile", action="store_true",
                     help="only profile contiflow (c) on the runbook model with cProfile")
     args = ap.parse_args(argv)
@@ -167,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"wrote {RESULTS_DIR / 'profile_runbook.prof'} and profile_runbook.txt")
         return 0
 
+    if args.report:
+        results = json.loads(args.report.read_text())
+        results["summary"] = summary.build(results["suites"], results["errors"])
+        print_report(results)
+        return 0
     pg_url, pg_version, why = resolve_postgres(args.postgres, args.no_postgres)
     log(f"PostgreSQL: {why}; suites: {', '.join(args.suites)}{' (quick)' if args.quick else ''}")
     results: dict[str, Any] = {"meta": meta(pg_version, pg_url), "quick": args.quick, "suites": {},
@@ -193,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     log(f"done in {results['meta']['total_s']:.0f} s; wrote {out}")
 
+    print_report(results)
+    return 1 if results["errors"] else 0
+
+
+def print_report(results: dict[str, Any]) -> None:
     for name, data in results["suites"].items():
         print(suite_text(name, data, results, markdown=False))
         print()
@@ -208,7 +220,6 @@ def main(argv: list[str] | None = None) -> int:
     for name, data in results["suites"].items():
         print()
         print(suite_text(name, data, results, markdown=True))
-    return 1 if results["errors"] else 0
 
 
 if __name__ == "__main__":
