@@ -19,6 +19,7 @@ Every function takes an SQLAlchemy ``Engine`` or a URL.  PostgreSQL URLs may car
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ BASELINE_TABLES = frozenset({
 })
 
 Target = Engine | str
+log = logging.getLogger(__name__)
 
 
 class MigrationError(EngineError):
@@ -172,7 +174,8 @@ def ensure_schema(target: Target) -> None:
             return
         _check_known(current)
         with _locked(db) as conn:
-            _upgrade_locked(conn, "head")
+            before = _upgrade_locked(conn, "head")
+        log.info("database schema %s at %s", "created" if before is None else f"upgraded from {before}", head())
 
 
 def upgrade(target: Target, revision: str = "head", *, shortcut: bool = True) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 PostgreSQL: tables and ``alembic_version`` live in the connection's current schema (the first
 of its ``search_path``); other schemas are ignored.  SQLite: batch mode, since it cannot ALTER
-most things in place.
+most things in place; the whole upgrade runs in one ``BEGIN IMMEDIATE`` transaction with
+``PRAGMA foreign_keys=ON`` (it cannot be switched inside a transaction), so a batch operation
+that recreates a table other tables reference must be tested on SQLite with rows present.
 """
 
 from __future__ import annotations
