@@ -1,0 +1,68 @@
+"""API fuzzing: Schemathesis generates requests (valid and invalid) from the app's own OpenAPI
+document (/api/v1/openapi.json, checked to be the one served) and sends them to the Flask app
+in-process (WSGI), authenticated with the robot's bearer token, against a store holding two
+runbooks and a running incident.
+
+No request may end in a server error (5xx), and every response must match the document
+(status code, content type, body schema).  Bounded and deterministic for CI: ``derandomize``,
+no example database, a fixed number of examples per operation; SQLite only (the database is
+not what is fuzzed here, and PostgreSQL doubles the time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from engine.api import Engine
+from engine.clock import ManualClock
+from engine.config import Config
+from tests.web.conftest import OUTAGE, PEOPLE, TOKEN, WEB_FORM, CapturingSender, bearer
+from web.api.openapi import document
+from web.app import create_app
+
+EXAMPLES = 25
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The web fixtures' app (people, both runbooks, a declared outage, the robot token), built
+    once for the module: a fresh store per operation would triple the time.  SQLite only."""
+    path = tmp_path_factory.mktemp("fuzz_api") / "fuzz.db"
+    sender = CapturingSender()
+    eng = Engine(Config(database_url=f"sqlite:///{path}", script_time_limit=0.5), clock=ManualClock(),
+                 senders={"email": sender, "webhook": sender})
+    eng.load_people(PEOPLE.read_text())
+    eng.import_paths([OUTAGE, WEB_FORM])
+    eng.start("system_outage", {"incidentSummary": "payments down"}, business_key="INC-1", actor="grace")
+    try:
+        yield create_app(eng, config={"api_tokens": {TOKEN: "robot"}, "poll_seconds": 1.0},
+                         start_scheduler=False, testing=True)
+    finally:
+        eng.close()
+
+
+schema = schemathesis.openapi.from_dict(document())
+
+
+def test_the_fuzzed_document_is_the_served_one(fuzz_app: Flask) -> None:
+    assert fuzz_app.test_client().get("/api/v1/openapi.json").get_json() == document()
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=False,
+          suppress_health_check=list(HealthCheck))
+def test_no_request_ends_in_a_server_error_or_breaks_the_document(case: Any, fuzz_app: Flask) -> None:
+    case.call_and_validate(app=fuzz_app, headers=bearer(), checks=CHECKS)
