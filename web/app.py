@@ -53,7 +53,7 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
     app.extensions["contiflow.engine"] = eng
     app.extensions["contiflow.settings"] = settings
     app.extensions["contiflow.directory"] = auth.Directory(eng)
-    app.extensions["contiflow.throttle"] = auth.LoginThrottle()
+    app.extensions["contiflow.throttle"] = auth.LoginThrottle(eng.clock)
     csrf.init_app(app)
     errors.register(app)
     filters.register(app)

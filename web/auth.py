@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from engine.api import Engine
+from engine.clock import Clock, SystemClock
 from web.errors import Forbidden
 from web.settings import WebSettings
 
@@ -69,21 +70,26 @@ class Directory:
 
 class LoginThrottle:
     """Slows password guessing: after 5 failures for a name or address within 5 minutes,
-    further attempts are refused until the window passes."""
+    further attempts (even with the right password) are refused until the window passes.
+    Time comes from the engine's clock (a ManualClock in tests), never the wall."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0):
+    def __init__(self, clock: Clock | None = None, limit: int = 5, window: float = 300.0):
+        self.clock = clock or SystemClock()
         self.limit, self.window = limit, window
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
     def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
+        now = self._now()
         with self._lock:
             return any(len([t for t in self._failures.get(k, []) if now - t < self.window]) >= self.limit
                        for k in keys)
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
+        now = self._now()
         with self._lock:
             for key in keys:
                 self._failures[key] = [t for t in self._failures.get(key, []) if now - t < self.window] + [now]
