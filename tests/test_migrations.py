@@ -79,6 +79,13 @@ def test_revision_scripts_from_empty_build_exactly_the_models_schema(database_ur
     with database(database_url) as db, db.connect() as conn:
         assert model_differences(conn) == []
     assert tables(database_url) == set(Base.metadata.tables) | {"alembic_version"}
+    with database(database_url) as db, db.connect() as conn:
+        if conn.dialect.name == "postgresql":       # everything in the URL's search_path schema
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            where = conn.execute(text("SELECT table_schema FROM information_schema.tables "
+                                      "WHERE table_name = 'alembic_version' AND table_schema IN "
+                                      "(current_schema(), 'public')")).scalars().all()
+            assert where == [schema] and schema.startswith("t_")
 
 
 def test_create_all_shortcut_and_revision_scripts_give_the_same_schema(database_url: str) -> None:
