@@ -221,9 +221,19 @@ class ApiClient:
         self.server_errors = 0          # 5xx answers
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """One call; a refused connection (the request was never sent) moves on to the next
+        web process.  Any other failure may have reached the server: the caller settles it."""
         webs = self.cluster.webs
-        self._next = (self._next + 1) % len(webs)
-        web = webs[self._next]
+        for _ in webs:
+            self._next = (self._next + 1) % len(webs)
+            try:
+                return self._call(webs[self._next], method, path, body)
+            except ConnectionRefusedError:
+                continue
+        self.unavailable += 1
+        raise Unavailable("no web process accepts connections")
+
+    def _call(self, web: Proc, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"http://127.0.0.1:{web.port}/api/v1{path}", data=data, method=method,
@@ -241,6 +251,13 @@ class ApiClient:
                 return status, json.loads(raw or b"null")
             except ValueError:
                 return status, raw.decode(errors="replace")
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ConnectionRefusedError):
+                raise exc.reason from None
+            self.unavailable += 1
+            raise Unavailable(f"{web.name}: {exc.reason!r}") from None
+        except ConnectionRefusedError:
+            raise
         except (OSError, http.client.HTTPException, ValueError) as exc:
             self.unavailable += 1
             raise Unavailable(f"{web.name}: {exc.__class__.__name__}: {exc}") from None

@@ -67,6 +67,7 @@ START_SECONDS = CHAOS_SECONDS * 0.8          # starts are paced over (at least) 
 DRAIN_SECONDS = 75.0                         # survivors finish everything within this
 HARD_LIMIT = CHAOS_SECONDS + DRAIN_SECONDS + 75.0   # the whole test, set-up and checks included
 STARTERS = 2         # client threads declaring incidents (calls overlap while one waits)
+ACKNOWLEDGERS = 2    # client threads acknowledging, each for its share of the instances
 #: when each third of the instances acknowledges, after its SLA (PT4S) is due: None = as soon as
 #: the task shows (mostly before the SLA: no escalation); 2.5 s late (a worker must have fired the
 #: escalation by then); just after the due time (a race: whichever command runs first — the
@@ -165,8 +166,9 @@ class Driver:
                 self.started[business_key] = existing
                 return
 
-    def acknowledge_loop(self) -> None:
-        """Acknowledge each task when its instance's class says (ACK_AFTER_DUE)."""
+    def acknowledge_loop(self, lane: int = 0, lanes: int = 1) -> None:
+        """Acknowledge each task (of instances numbered ``lane`` modulo ``lanes``) when its
+        instance's class says (ACK_AFTER_DUE)."""
         try:
             while not self.stop.is_set():
                 if time.monotonic() > self.deadline:
@@ -184,6 +186,8 @@ class Driver:
                     if task["bpmn_id"] != "acknowledge" or task["instance_id"] in self.acknowledged:
                         continue
                     number = int(str(task.get("business_key") or "soak-0").rsplit("-", 1)[-1])
+                    if number % lanes != lane:
+                        continue
                     due = datetime.fromisoformat(task["due_at"])
                     after_due = ACK_AFTER_DUE[number % len(ACK_AFTER_DUE)]
                     if after_due is not None and SystemClock().now() < due + timedelta(seconds=after_due):
@@ -255,7 +259,8 @@ def test_soak_with_random_kills_loses_and_duplicates_nothing(pg_url: str, tmp_pa
         driver = Driver(ApiClient(cluster, token), engine, deadline)
         starters = [threading.Thread(target=driver.start_all, args=(INSTANCES, START_SECONDS, lane, STARTERS),
                                      daemon=True) for lane in range(STARTERS)]
-        threads = [*starters, threading.Thread(target=driver.acknowledge_loop, daemon=True)]
+        threads = [*starters, *(threading.Thread(target=driver.acknowledge_loop, args=(lane, ACKNOWLEDGERS),
+                                                 daemon=True) for lane in range(ACKNOWLEDGERS))]
         chaos.start()
         for thread in threads:
             thread.start()
