@@ -160,20 +160,31 @@ class Engine:
     # -- queries -----------------------------------------------------------------------
     def tasks(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
               claimed_by: str | None = None, unclaimed: bool = False, not_claimed_by: str | None = None,
-              limit: int | None = None) -> list[TaskView]:
-        """All open tasks matching the filters, earliest deadline first, at most ``limit``.  With
-        only instance/role filters (the engine's own hot path), ``key``/``business_key`` stay None."""
+              limit: int | None = None, roles: list[str] | tuple[str, ...] | None = None) -> list[TaskView]:
+        """All open tasks matching the filters (``roles``: only tasks of these roles), earliest
+        deadline first, at most ``limit``.  With only instance/role filters (the engine's own hot
+        path), ``key``/``business_key`` stay None."""
         with self.sessions() as session:
-            if not (key or claimed_by or unclaimed or not_claimed_by or limit is not None):
+            if not (key or claimed_by or unclaimed or not_claimed_by or limit is not None or roles is not None):
                 return queries.list_tasks(session, instance_id, role)
-            return inbox.select_tasks(session, None, instance_id, role, key, claimed_by, unclaimed,
+            return inbox.select_tasks(session, roles, instance_id, role, key, claimed_by, unclaimed,
                                       not_claimed_by, limit)
+
+    def tasks_json(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
+                   claimed_by: str | None = None, unclaimed: bool = False, not_claimed_by: str | None = None,
+                   limit: int | None = None, roles: list[str] | tuple[str, ...] | None = None
+                   ) -> list[dict[str, Any]]:
+        """``tasks`` as JSON-ready dicts (``TaskView.to_json`` plus ``key`` and ``business_key``),
+        for the inbox API: one query, no view objects."""
+        with self.sessions() as session:
+            return inbox.task_dicts(session, inbox.Filters(roles, instance_id, role, key, claimed_by, unclaimed,
+                                                           not_claimed_by), limit)
 
     def tasks_count(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
                     claimed_by: str | None = None, unclaimed: bool = False,
-                    not_claimed_by: str | None = None) -> int:
+                    not_claimed_by: str | None = None, roles: list[str] | tuple[str, ...] | None = None) -> int:
         with self.sessions() as session:
-            return inbox.count_tasks(session, None, instance_id, role, key, claimed_by, unclaimed,
+            return inbox.count_tasks(session, roles, instance_id, role, key, claimed_by, unclaimed,
                                      not_claimed_by)
 
     def task(self, task_id: str) -> TaskView:

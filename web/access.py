@@ -20,29 +20,42 @@ class InstanceLabel:
     status: str = ""          # unknown when the label comes from a task row (open tasks: running)
 
 
+def _scope(who: Principal) -> tuple[str, ...] | None:
+    """The roles whose tasks the principal sees (None: all, for admins and tokens) -- the roles
+    read once for this request, so listing never looks the user up again."""
+    return None if who.via == "token" or who.admin else who.roles
+
+
+def _filters(instance_id: str | None, role: str | None, key: str | None, claimed_by: str | None,
+             unclaimed: bool, not_claimed_by: str | None) -> dict[str, Any]:
+    return {"instance_id": instance_id or None, "role": role or None, "key": key or None,
+            "claimed_by": claimed_by or None, "unclaimed": unclaimed, "not_claimed_by": not_claimed_by or None}
+
+
 def visible_tasks(eng: Engine, who: Principal, instance_id: str | None = None, role: str | None = None,
                   key: str | None = None, limit: int | None = None, claimed_by: str | None = None,
                   unclaimed: bool = False, not_claimed_by: str | None = None) -> list[TaskView]:
     """Tasks of the principal's roles (admins and tokens: all), earliest deadline first, at most
     ``limit`` — filtered, limited and labelled (key, business_key) by one database query."""
-    filters: dict[str, Any] = {"instance_id": instance_id or None, "role": role or None, "key": key or None,
-                               "claimed_by": claimed_by or None, "unclaimed": unclaimed,
-                               "not_claimed_by": not_claimed_by or None}
-    if who.via == "token":
-        return eng.tasks(**filters, limit=limit)
-    return eng.inbox(who.username, **filters, limit=limit)
+    filters = _filters(instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
+    return eng.tasks(**filters, limit=limit, roles=_scope(who))
+
+
+def visible_task_json(eng: Engine, who: Principal, instance_id: str | None = None, role: str | None = None,
+                      key: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """``visible_tasks`` in the API's JSON shape (``task_json``), straight from the query."""
+    rows = eng.tasks_json(**_filters(instance_id, role, key, None, False, None), limit=limit, roles=_scope(who))
+    for row in rows:
+        row["claimed_by_me"] = row["claimed_by"] == who.username
+    return rows
 
 
 def visible_count(eng: Engine, who: Principal, instance_id: str | None = None, role: str | None = None,
                   key: str | None = None, claimed_by: str | None = None, unclaimed: bool = False,
                   not_claimed_by: str | None = None) -> int:
     """How many tasks ``visible_tasks`` would return without a limit (one COUNT query)."""
-    filters: dict[str, Any] = {"instance_id": instance_id or None, "role": role or None, "key": key or None,
-                               "claimed_by": claimed_by or None, "unclaimed": unclaimed,
-                               "not_claimed_by": not_claimed_by or None}
-    if who.via == "token":
-        return eng.tasks_count(**filters)
-    return eng.inbox_count(who.username, **filters)
+    filters = _filters(instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
+    return eng.tasks_count(**filters, roles=_scope(who))
 
 
 def task_labels(tasks: list[TaskView]) -> dict[str, InstanceLabel]:

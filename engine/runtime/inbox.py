@@ -3,13 +3,18 @@ Claims say who is working on a task; they do not lock others out of completing i
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, String, Text, bindparam, cast, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from engine import people
+from engine.clock import as_utc, isoformat
 from engine.errors import Conflict, NotFound
 from engine.runtime.queries import task_view
 from engine.store.models import DefinitionRow, HumanTaskRow, InstanceRow, UserRow
@@ -36,64 +41,177 @@ _I = InstanceRow.__table__
 _D = DefinitionRow.__table__
 
 
-def _conditions(roles: list[str] | None, instance_id: str | None, role: str | None, key: str | None,
-                claimed_by: str | None, unclaimed: bool, not_claimed_by: str | None) -> list[Any]:
+@dataclass(frozen=True)
+class Filters:
+    """Which open tasks: ``roles`` None means any role (admins, tokens, the CLI)."""
+    roles: Sequence[str] | None = None
+    instance_id: str | None = None
+    role: str | None = None
+    key: str | None = None
+    claimed_by: str | None = None
+    unclaimed: bool = False
+    not_claimed_by: str | None = None
+
+    def shape(self) -> tuple[bool, ...]:
+        return (self.roles is not None, bool(self.instance_id), bool(self.role), bool(self.key),
+                bool(self.claimed_by), self.unclaimed, bool(self.not_claimed_by))
+
+    def params(self) -> dict[str, Any]:
+        values = {"instance_id": self.instance_id, "role": self.role, "key": self.key,
+                  "claimed_by": self.claimed_by, "not_claimed_by": self.not_claimed_by}
+        params: dict[str, Any] = {k: v for k, v in values.items() if v}
+        if self.roles is not None:
+            params["roles"] = list(self.roles)
+        return params
+
+
+def _conditions(shape: tuple[bool, ...]) -> list[Any]:
+    roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by = shape
     where: list[Any] = []
-    if roles is not None:
-        where.append(_T.c.role.in_(roles))
+    if roles:
+        where.append(_T.c.role.in_(bindparam("roles", expanding=True)))
     if instance_id:
-        where.append(_T.c.instance_id == instance_id)
+        where.append(_T.c.instance_id == bindparam("instance_id"))
     if role:
-        where.append(_T.c.role == role)
+        where.append(_T.c.role == bindparam("role"))
     if key:
         where.append(_T.c.instance_id.in_(select(_I.c.id).join(_D, _D.c.id == _I.c.definition_id)
-                                          .where(_D.c.key == key)))
+                                          .where(_D.c.key == bindparam("key"))))
     if claimed_by:
-        where.append(_T.c.claimed_by == claimed_by)
+        where.append(_T.c.claimed_by == bindparam("claimed_by"))
     if unclaimed:
         where.append(_T.c.claimed_by.is_(None))
     if not_claimed_by:
-        where.append(or_(_T.c.claimed_by.is_(None), _T.c.claimed_by != not_claimed_by))
+        where.append(or_(_T.c.claimed_by.is_(None), _T.c.claimed_by != bindparam("not_claimed_by")))
     return where
 
 
-def select_tasks(session: Session, roles: list[str] | None = None, instance_id: str | None = None,
+#: the inbox's columns: datetimes as the driver gives them (SQLite: text) and the form as JSON
+#: text, turned into the API's strings and (cached) lists without SQLAlchemy's per-value types
+_COLUMNS = ("id", "instance_id", "bpmn_id", "name", "role", "due_at", "form", "ready_at", "claimed_by", "drill")
+_RAW = {"due_at": String, "ready_at": String}
+_statements: dict[tuple[Any, ...], Any] = {}
+_statements_lock = threading.Lock()
+
+
+def _statement(shape: tuple[bool, ...], part: str) -> Any:
+    """One prepared statement per filter shape and part (``due``: tasks with a deadline, earliest
+    first, LIMIT :limit; ``undue``: the rest by readiness, LIMIT :limit; ``all``: no limit).
+    Tasks are chosen on human_tasks alone (its (role, due_at) and due_at indexes walk in
+    deadline order and stop at the limit), then labelled with the runbook key and business key."""
+    cache_key = (shape, part)
+    statement = _statements.get(cache_key)
+    if statement is not None:
+        return statement
+    where = _conditions(shape)
+    if part == "due":
+        where.append(_T.c.due_at.is_not(None))
+        order: tuple[Any, ...] = (_T.c.due_at, _T.c.ready_at, _T.c.id)
+    elif part == "undue":
+        where.append(_T.c.due_at.is_(None))
+        order = (_T.c.ready_at, _T.c.id)
+    else:
+        order = (_T.c.due_at.is_(None), _T.c.due_at, _T.c.ready_at, _T.c.id)
+    chosen_query = select(*(_T.c[c] for c in _COLUMNS)).where(*where).order_by(*order)
+    if part != "all":
+        chosen_query = chosen_query.limit(bindparam("limit", type_=Integer))
+    chosen = chosen_query.subquery("chosen")
+    columns = [type_coerce(chosen.c[c], _RAW[c]) if c in _RAW else
+               cast(chosen.c[c], Text) if c == "form" else chosen.c[c] for c in _COLUMNS]
+    outer_order = [chosen.c.due_at.is_(None), chosen.c.due_at, chosen.c.ready_at, chosen.c.id]
+    statement = (select(*columns, _D.c.key, _I.c.business_key)
+                 .select_from(chosen.join(_I, _I.c.id == chosen.c.instance_id)
+                              .join(_D, _D.c.id == _I.c.definition_id))
+                 .order_by(*(outer_order if part == "all" else outer_order[1:] if part == "due"
+                             else outer_order[2:])))
+    with _statements_lock:
+        _statements[cache_key] = statement
+    return statement
+
+
+def _rows(session: Session, filters: Filters, limit: int | None) -> list[Any]:
+    """Open tasks matching ``filters``, earliest deadline first (none last), at most ``limit``:
+    with a limit, tasks with and without a deadline are read by two index-ordered queries so
+    the database never sorts the whole inbox."""
+    connection = session.connection()
+    shape, params = filters.shape(), filters.params()
+    if limit is None:
+        return list(connection.execute(_statement(shape, "all"), params).all())
+    rows = list(connection.execute(_statement(shape, "due"), {**params, "limit": limit}).all())
+    if len(rows) < limit:
+        rows += connection.execute(_statement(shape, "undue"), {**params, "limit": limit - len(rows)}).all()
+    return rows
+
+
+_forms: dict[str, list[Any]] = {}
+
+
+def _form(text: str | None) -> list[Any]:
+    """The form fields for a stored JSON text.  Forms repeat (one per task of a model), so each
+    text is decoded once; the lists are shared and must be treated as read-only."""
+    if not text:
+        return []
+    form = _forms.get(text)
+    if form is None:
+        if len(_forms) > 4096:
+            _forms.clear()
+        form = _forms[text] = json.loads(text) or []
+    return form
+
+
+def _iso(value: Any) -> str | None:
+    """A stored time as the API's ISO-8601 UTC text (``isoformat``), without a datetime when
+    SQLite hands over its text form (naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            if value.endswith("000000"):
+                return f"{value[:10]}T{value[11:19]}Z"
+            return f"{value[:10]}T{value[11:]}Z"
+        value = datetime.fromisoformat(value)
+    return isoformat(value)
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def task_dicts(session: Session, filters: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+    """Open tasks as JSON-ready dicts: the task shape of ``TaskView.to_json`` plus ``key`` and
+    ``business_key`` -- the inbox API's hot path (no view objects, no per-row type processing)."""
+    return [{"task_id": r[0], "instance_id": r[1], "bpmn_id": r[2], "name": r[3], "role": r[4],
+             "due_at": _iso(r[5]), "form": _form(r[6]), "ready_at": _iso(r[7]), "claimed_by": r[8],
+             "drill": bool(r[9]), "key": r[10], "business_key": r[11]}
+            for r in _rows(session, filters, limit)]
+
+
+def select_tasks(session: Session, roles: Sequence[str] | None = None, instance_id: str | None = None,
                  role: str | None = None, key: str | None = None, claimed_by: str | None = None,
                  unclaimed: bool = False, not_claimed_by: str | None = None,
                  limit: int | None = None) -> list[TaskView]:
     """Open tasks matching the filters (``roles`` None: any role), earliest deadline first (no
-    deadline last), at most ``limit``; each carries its runbook key and business key (one join).
-    With a limit, tasks with and without a deadline are read by two index-ordered queries so
-    the database never sorts the whole inbox."""
-    where = _conditions(roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
-    order = (_T.c.due_at.is_(None), _T.c.due_at, _T.c.ready_at, _T.c.id)
-    connection = session.connection()
-
-    def labelled(tasks: Any, *ordering: Any) -> list[Any]:
-        # the tasks are chosen on human_tasks alone (its indexes), then labelled by the join
-        chosen = tasks.subquery()
-        joined = chosen.join(_I, _I.c.id == chosen.c.instance_id).join(_D, _D.c.id == _I.c.definition_id)
-        return list(connection.execute(select(chosen, _D.c.key.label("definition_key"), _I.c.business_key)
-                                       .select_from(joined).order_by(*(chosen.c[c.name] for c in ordering))))
-
-    base = select(_T).where(*where)
-    if limit is None:
-        rows = labelled(base.order_by(*order), _T.c.due_at, _T.c.ready_at, _T.c.id)
-        rows.sort(key=lambda r: (r.due_at is None, r.due_at or r.ready_at, r.ready_at, r.id))
-    else:
-        rows = labelled(base.where(_T.c.due_at.is_not(None)).order_by(*order[1:]).limit(limit), *order[1:])
-        if len(rows) < limit:
-            rows += labelled(base.where(_T.c.due_at.is_(None)).order_by(_T.c.ready_at, _T.c.id)
-                             .limit(limit - len(rows)), _T.c.ready_at, _T.c.id)
-    return [replace(task_view(r), key=r.definition_key, business_key=r.business_key) for r in rows]
+    deadline last), at most ``limit``; each carries its runbook key and business key."""
+    filters = Filters(roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
+    return [TaskView(r[0], r[1], r[2], r[3], r[4], _moment(r[5]), list(_form(r[6])), _moment(r[7]), r[8],
+                     bool(r[9]), r[10], r[11])
+            for r in _rows(session, filters, limit)]
 
 
-def count_tasks(session: Session, roles: list[str] | None = None, instance_id: str | None = None,
+def count_tasks(session: Session, roles: Sequence[str] | None = None, instance_id: str | None = None,
                 role: str | None = None, key: str | None = None, claimed_by: str | None = None,
                 unclaimed: bool = False, not_claimed_by: str | None = None) -> int:
     """How many tasks ``select_tasks`` would return without a limit."""
-    where = _conditions(roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
-    return int(session.connection().execute(select(func.count()).select_from(_T).where(*where)).scalar_one())
+    filters = Filters(roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
+    cache_key = (filters.shape(), "count")
+    statement = _statements.get(cache_key)
+    if statement is None:
+        statement = select(func.count()).select_from(_T).where(*_conditions(filters.shape()))
+        with _statements_lock:
+            _statements[cache_key] = statement
+    return int(session.connection().execute(statement, filters.params()).scalar_one())
 
 
 def inbox(session: Session, username: str, instance_id: str | None = None,

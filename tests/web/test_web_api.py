@@ -3,6 +3,9 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask.testing import FlaskClient
 
 from engine.api import Engine
@@ -165,12 +168,15 @@ def test_openapi_document_is_valid_and_lists_every_route(client: FlaskClient, ap
     assert response.status_code == 200
     document = response.get_json()
     validate(document)
-    routes = {str(rule).removeprefix("/api/v1").replace("<", "{").replace(">", "}")
-              for rule in app.url_map.iter_rules() if str(rule).startswith("/api/v1/")} - {"/openapi.json"}
+    def openapi_path(rule: Any) -> str:        # <int(max=…):row_id> -> {row_id}
+        return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", str(rule).removeprefix("/api/v1"))
+
+    routes = {openapi_path(rule) for rule in app.url_map.iter_rules()
+              if str(rule).startswith("/api/v1/")} - {"/openapi.json"}
     assert routes == set(document["paths"])
     for path, item in document["paths"].items():
         rule_methods = {m.lower() for rule in app.url_map.iter_rules()
-                        if str(rule) == "/api/v1" + path.replace("{", "<").replace("}", ">")
+                        if str(rule).startswith("/api/v1/") and openapi_path(rule) == path
                         for m in rule.methods - {"HEAD", "OPTIONS"}}
         assert rule_methods == set(item), path
     assert TOKEN not in response.get_data(as_text=True)

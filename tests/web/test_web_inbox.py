@@ -93,3 +93,53 @@ def test_live_feed_changes_when_tasks_change(login, outage: str, web_engine: Eng
                         actor="alice")
     after = alice.get("/inbox/live").get_json()
     assert after["total"] == 0 and after["fingerprint"] != first["fingerprint"]
+
+
+def test_fast_task_json_equals_the_view_shape(web_engine: Engine, clock: ManualClock) -> None:
+    """The API's dicts (straight from the query) match TaskView.to_json plus the labels, for
+    role-scoped, claimed and limited listings, across deadlines with and without microseconds."""
+    for n in range(4):
+        web_engine.start("system_outage", business_key=f"FAST-{n}")
+        clock.advance(timedelta(seconds=61, microseconds=250_000 * (n % 2)))
+    web_engine.start("web_form")                                           # a task without a deadline
+    first = web_engine.tasks(roles=["it_supervisor"], limit=10)[0]
+    web_engine.claim(first.task_id, "alice")
+    cases: list[dict[str, object]] = [{}, {"roles": ["it_supervisor"]}, {"roles": ["it_supervisor", "it_team"]},
+                                      {"claimed_by": "alice"}, {"not_claimed_by": "alice"}, {"unclaimed": True},
+                                      {"key": "web_form"}, {"roles": []}]
+    for filters in cases:
+        for limit in (None, 2, 100) if filters else (2, 100, 10_000):   # no filter, no limit: no labels
+            views = web_engine.tasks(**filters, limit=limit)                # type: ignore[arg-type]
+            fast = web_engine.tasks_json(**filters, limit=limit)            # type: ignore[arg-type]
+            assert fast == [{**v.to_json(), "key": v.key, "business_key": v.business_key} for v in views], filters
+            assert web_engine.tasks_count(**filters) >= len(fast)          # type: ignore[arg-type]
+    listed = web_engine.tasks_json()
+    assert any(t["due_at"] and t["due_at"].endswith(".250000Z") for t in listed)
+    due = [t["due_at"] is None for t in listed]
+    assert due == sorted(due) and [t["due_at"] for t in listed if t["due_at"]] == sorted(
+        t["due_at"] for t in listed if t["due_at"])                        # earliest first, none last
+
+
+def test_stored_time_text_is_formatted_like_isoformat() -> None:
+    from datetime import UTC, datetime
+
+    from engine.clock import isoformat
+    from engine.runtime.inbox import _iso
+
+    for moment in (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC),
+                   datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)):
+        stored = moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")     # SQLAlchemy's SQLite form
+        assert _iso(stored) == isoformat(moment) == _iso(moment)
+    assert _iso("2026-01-02 03:04:05") == "2026-01-02T03:04:05Z" and _iso(None) is None
+
+
+def test_api_lists_the_callers_roles_only_without_looking_the_user_up_again(login, outage: str,
+                                                                              web_engine: Engine) -> None:
+    web_engine.start("web_form")
+    alice, _ = login("alice")                     # it_supervisor only
+    listed = alice.get("/api/v1/tasks").get_json()
+    assert [t["bpmn_id"] for t in listed] == ["notify_supervisor"]
+    assert set(listed[0]) >= {"task_id", "instance_id", "bpmn_id", "name", "role", "due_at", "form",
+                              "key", "business_key", "claimed_by_me"}
+    admin, _ = login("admin")
+    assert len(admin.get("/api/v1/tasks").get_json()) == 2
