@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,6 +17,7 @@ from engine.clock import ManualClock
 from engine.config import Config
 from tests.conftest import FIXTURES, ROOT
 from tests.web.conftest import bearer
+from tests.web.test_web_browser import browser, server  # noqa: F401  (fixtures)
 from web import demo
 from web.pages.analysis import safe_svg
 
@@ -222,3 +224,21 @@ def test_demo_schedules_the_quarterly_review(database_url: str, clock: ManualClo
         assert demo.seed(eng) == [] and len(schedules.list_schedules(eng)) == 1
     finally:
         eng.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+def test_compare_page_in_chromium_renders_both_diagrams_and_plots(orders: Engine, server, browser) -> None:  # noqa: F811
+    from tests.web.test_web_browser import Session
+
+    person = Session(browser, server).login("grace")
+    person.page.goto(server + "/compare?simulate=30&seed=2")
+    for index in range(2):
+        person.page.locator(".compare-diagram").nth(index).and_(
+            person.page.locator("[data-rendered=true]")).wait_for()
+    assert person.page.locator("#box-plot svg rect").count() == 2
+    assert person.page.locator(".compare-diagram .djs-element").count() > 10
+    person.page.get_by_role("link", name="Plan").click()
+    person.page.wait_for_url(server + "/plan")
+    assert person.page.locator("#heat-map td").count() == 25
+    assert person.errors == []                                                  # no CSP violation
