@@ -7,9 +7,9 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.errors import (
     Conflict,
@@ -45,6 +45,27 @@ class Forbidden(Exception):
 
 class Unauthorized(Exception):
     """No valid session or token (401 for the API; the pages redirect to the login form)."""
+
+
+class UploadTooLarge(RequestEntityTooLarge):
+    """One uploaded file is over the model size limit (413, naming the file and the limit)."""
+
+    def __init__(self, file: str, limit: int, size: int | None = None):
+        self.file, self.limit, self.size = file, limit, size
+        got = f" ({size} bytes)" if size is not None else ""
+        super().__init__(f"{file}{got} is larger than the limit of {limit} bytes per file "
+                         "(CONTIFLOW_MAX_MODEL_BYTES); nothing was imported.")
+
+
+def too_large_detail(exc: RequestEntityTooLarge) -> tuple[str, dict[str, Any]]:
+    """What was too large, and the limit: one file (UploadTooLarge) or the whole request
+    (Flask's MAX_CONTENT_LENGTH)."""
+    if isinstance(exc, UploadTooLarge):
+        return exc.description or "", {"file": exc.file, "limit": exc.limit}
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    size = f" of {request.content_length} bytes" if request.content_length else ""
+    return (f"The request{size} is larger than the limit of {limit} bytes (four model files of "
+            "CONTIFLOW_MAX_MODEL_BYTES plus 1 MiB); nothing was imported.", {"limit": limit})
 
 
 def status_of(exc: EngineError) -> tuple[int, str]:
@@ -127,6 +148,13 @@ def register(app: Flask) -> None:
     def on_csrf(exc: CSRFError) -> Any:
         detail = f"The form's security token is missing or expired ({exc.description}). Reload the page and try again."
         return problem(400, "CSRF check failed", detail, "csrf") if wants_json() else _page(400, "Bad request", detail)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def on_too_large(exc: RequestEntityTooLarge) -> Any:
+        detail, extra = too_large_detail(exc)
+        if wants_json():
+            return problem(413, "Upload too large", detail, "too-large", **extra)
+        return _page(413, "Upload too large", detail)
 
     @app.errorhandler(HTTPException)
     def on_http(exc: HTTPException) -> Any:

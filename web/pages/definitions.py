@@ -3,13 +3,16 @@ BPMN/DMN files through the same import as the CLI, with the same precise errors.
 
 from __future__ import annotations
 
+import os
 from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from werkzeug.datastructures import FileStorage
 
 from engine.errors import InvalidInput
 from web.auth import current, engine, login_required, require_admin
+from web.errors import UploadTooLarge
 
 bp = Blueprint("definitions", __name__)
 
@@ -26,10 +29,27 @@ def index() -> Any:
 
 
 def uploaded_files() -> list[tuple[str, bytes]]:
-    files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("files") if f and f.filename]
+    """The uploaded model files; a file over CONTIFLOW_MAX_MODEL_BYTES is refused (413) by
+    name before anything is parsed or stored, and read no further than the limit."""
+    limit = engine().config.max_model_bytes
+    files = []
+    for f in request.files.getlist("files"):
+        if not (f and f.filename):
+            continue
+        data = f.read(limit + 1)
+        if len(data) > limit:
+            raise UploadTooLarge(f.filename, limit, _size(f))
+        files.append((f.filename, data))
     if not files:
         raise InvalidInput("choose at least one BPMN or DMN file to upload")
     return files
+
+
+def _size(upload: FileStorage) -> int | None:
+    try:
+        return upload.stream.seek(0, os.SEEK_END)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def import_uploads(files: list[tuple[str, bytes]], each: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -45,6 +65,8 @@ def upload() -> Any:
         files = uploaded_files()
     except InvalidInput as exc:
         return render_template("definitions.html", groups=_grouped(), upload_error=str(exc)), 400
+    except UploadTooLarge as exc:
+        return render_template("definitions.html", groups=_grouped(), upload_error=exc.description), 413
     imported, rejected = import_uploads(files, each=request.form.get("each") == "on")
     status = 422 if rejected and not imported else 200
     return render_template("definitions.html", groups=_grouped(), imported=imported, rejected=rejected), status
