@@ -56,6 +56,7 @@ class Cluster:
     logdir: Path
     procs: list[Proc] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    watchdog: subprocess.Popen[bytes] | None = None
 
     def add_worker(self, name: str, interval: float = 1.0) -> Proc:
         proc = Proc(name, "worker", [str(BIN / "contiflow"), "worker", "--interval", str(interval)],
@@ -81,6 +82,9 @@ class Cluster:
         with self.lock:
             if proc.alive:
                 return
+            if self.watchdog is None:
+                self.watchdog = subprocess.Popen([str(BIN / "python"), "-c", WATCHDOG, str(os.getpid()),
+                                                  str(self._groups_file)], stdin=subprocess.DEVNULL)
             self._close_log(proc)
             proc._log_handle = open(proc.log, "ab")  # noqa: SIM115 - closed when the process is reaped
             proc._log_handle.write(f"\n--- start {proc.starts + 1} at {time.time():.3f}\n".encode())
@@ -90,6 +94,7 @@ class Cluster:
                                           start_new_session=True)      # its own process group
             proc.started_at = time.monotonic()
             proc.starts += 1
+            self._write_groups()
 
     def kill(self, proc: Proc) -> bool:
         """SIGKILL the whole process group; no clean-up runs in it.  True if it was alive."""
@@ -100,6 +105,7 @@ class Cluster:
             _signal_group(proc.popen, signal.SIGKILL)
             proc.popen.wait()
             proc.kills += 1
+            self._write_groups()
             return True
 
     def stop_all(self, grace: float = 5.0) -> None:
@@ -116,11 +122,25 @@ class Cluster:
                     proc.popen.wait(timeout=max(0.1, end - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     pass
+            for proc in running:
+                assert proc.popen is not None
+                _signal_group(proc.popen, signal.SIGKILL)   # stragglers and orphans of the group
+                proc.popen.wait()
             for proc in self.procs:
-                if proc.popen is not None:
-                    _signal_group(proc.popen, signal.SIGKILL)   # stragglers and orphans of the group
-                    proc.popen.wait()
                 self._close_log(proc)
+            if self.watchdog is not None:
+                self.watchdog.kill()
+                self.watchdog.wait()
+                self.watchdog = None
+
+    @property
+    def _groups_file(self) -> Path:
+        return self.logdir / "process-groups"
+
+    def _write_groups(self) -> None:
+        """For the watchdog: the process groups alive now."""
+        groups = [str(p.popen.pid) for p in self.procs if p.popen is not None and p.alive]
+        self._groups_file.write_text("\n".join(groups))
 
     def ready(self, proc: Proc) -> bool:
         if not proc.alive:
@@ -175,6 +195,25 @@ def _http_ready(port: int | None) -> bool:
         except (OSError, http.client.HTTPException):
             return False
     return False
+
+
+#: Runs beside the test: if the test process dies (even by SIGKILL, e.g. a CI timeout), it
+#: SIGKILLs the process groups the cluster had running, so nothing outlives the test.
+WATCHDOG = """
+import os, signal, sys, time
+parent, groups = int(sys.argv[1]), sys.argv[2]
+while os.getppid() == parent:
+    time.sleep(0.5)
+try:
+    pgids = [int(g) for g in open(groups).read().split()]
+except OSError:
+    pgids = []
+for pgid in pgids:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
 
 
 class Chaos(threading.Thread):
