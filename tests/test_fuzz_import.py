@@ -12,6 +12,7 @@ examples per property, and a per-example alarm that turns a hang into a failure.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import string
@@ -41,8 +42,12 @@ FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=False
                                        HealthCheck.function_scoped_fixture])
 
 
+#: CONTIFLOW_FUZZ_SCALE=10 multiplies every bound for a longer hunt outside CI
+SCALE = float(os.environ.get("CONTIFLOW_FUZZ_SCALE", "1"))
+
+
 def fuzz(examples: int) -> settings:
-    return settings(FUZZ, max_examples=examples)
+    return settings(FUZZ, max_examples=max(1, int(examples * SCALE)))
 
 
 # -- harness ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ not what is fuzzed here, and PostgreSQL doubles the time).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +33,8 @@ from tests.web.conftest import OUTAGE, PEOPLE, TOKEN, WEB_FORM, CapturingSender,
 from web.api.openapi import document
 from web.app import create_app
 
-EXAMPLES = 25
+#: CONTIFLOW_FUZZ_SCALE=10 multiplies the bound for a longer hunt outside CI
+EXAMPLES = max(1, int(25 * float(os.environ.get("CONTIFLOW_FUZZ_SCALE", "1"))))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
