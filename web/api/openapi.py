@@ -52,7 +52,9 @@ SCHEMAS: dict[str, Any] = {
         "detail": {"type": "string"}, "instance": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "form field -> message"},
-        "problems": {"type": "array", "items": _ref("ImportProblem")}}},
+        "problems": {"type": "array", "items": _ref("ImportProblem")},
+        "file": {"type": "string", "description": "413: the uploaded file over the limit"},
+        "limit": {"type": "integer", "description": "413: the limit in bytes"}}},
     "ImportProblem": {"type": "object", "properties": {
         "file": {"type": "string"}, "line": {"type": "integer", "nullable": True}, "element_id": _NSTR,
         "message": {"type": "string"}}},
