@@ -411,6 +411,15 @@ def _check(engine: Engine, driver: Driver, chaos: Chaos, cluster: Cluster, smtp:
             if kinds[needed] != 1:
                 problems.add("lost" if kinds[needed] < 1 else "duplicated",
                              f"{name}: {kinds[needed]} x {needed[0]} {needed[1] or ''} (expected 1)")
+        for timer in ("settle", "sla"):          # each timer: waited once, then fired or cancelled once
+            outcomes = kinds[("event_completed", timer)] + kinds[("event_cancelled", timer)]
+            if kinds[("event_waiting", timer)] != 1 or outcomes != 1:
+                problems.add("lost" if outcomes < 1 else "duplicated",
+                             f"{name}: timer {timer} waited {kinds[('event_waiting', timer)]} time(s), ended "
+                             f"{outcomes} time(s)")
+            if kinds[("event_completed", timer)] != kinds[("timer_fired", timer)]:
+                problems.add("wrong", f"{name}: timer {timer} completed without its timer_fired event, or fired "
+                                      f"without completing")
         fired = [e for e in evs if e.kind == "timer_fired"]
         timers_fired += len(fired)
         for event in fired:
