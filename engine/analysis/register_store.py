@@ -246,8 +246,7 @@ def export_targets(engine: Any) -> str:
 def target_register(engine: Any) -> list[dict[str, Any]]:
     """Each target with its row id and its metric's current value from the observed KPIs."""
     pairs = list_targets(engine)
-    if not pairs:
-        return []
-    kpis = process_kpis(*load_history(engine.sessions))
+    kpis = [record for key in sorted({t.key for _, t in pairs if t.key})      # only the processes named
+            for record in process_kpis(*load_history(engine.sessions, key))]
     progress = registers.target_progress([t for _, t in pairs], kpis, engine.clock.now().date())
     return [{"row_id": i, **p} for (i, _), p in zip(pairs, progress, strict=True)]

@@ -157,6 +157,8 @@ def _schedule(engine: Engine, args: argparse.Namespace) -> int:
     rows = schedules.list_schedules(engine)
     if args.json:
         emit_json(rows)
+    if not args.json and not rows:
+        print("no process is scheduled (contiflow schedule start plan_review)")
     for row in [] if args.json else rows:
         print(f"{row['id']}  {row['key']}  every {row['every'] or row['cron']}  next {row['next_run_at']}  "
               f"last {row['last_run_at'] or '-'}" + (f"  error: {row['last_error']}" if row["last_error"] else ""))

@@ -10,7 +10,9 @@ allow-list of elements and attributes, so whatever text a model contributed stay
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -33,6 +35,9 @@ _ATTRIBUTES = {"x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "width", "heig
                "stroke", "stroke-width", "text-anchor", "font-family", "font-size", "role", "aria-label",
                "points", "d", "opacity", "transform"}
 _SAFE_VALUE = re.compile(r"^[\w .,#%()+\-/:;]*$")
+CACHE_SIZE = 16
+_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+_LOCK = threading.Lock()
 
 
 def _keys(eng: Engine) -> list[Any]:
@@ -63,11 +68,23 @@ def scenario_from(cases: int | None, seed: int | None, replications: int | None 
 
 
 def run(eng: Engine, as_is: str, to_be: str, scenario: Scenario | None, plots: bool) -> dict[str, Any]:
-    """The comparison report of two stored definitions (the CLI's ``compare --json`` shape)."""
-    report = comparison(as_is, to_be, eng.diagram, scenario, with_plots=plots,
-                        max_bytes=eng.config.max_model_bytes)
-    report["keys"] = {"as_is": as_is, "to_be": to_be}
-    return report
+    """The comparison report of two stored definitions (the CLI's ``compare --json`` shape).
+    Reports are deterministic (same models, same seed, same figures), so the last few are kept
+    per content hash: reloading the page does not simulate again."""
+    hashes = {d.key: d.sha256 for d in eng.definitions()}
+    cache_key = (hashes.get(as_is), hashes.get(to_be), as_is, to_be, plots,
+                 None if scenario is None else (scenario.cases, scenario.seed, scenario.replications))
+    with _LOCK:
+        cached = _CACHE.get(cache_key)
+    if cached is None:
+        cached = comparison(as_is, to_be, eng.diagram, scenario, with_plots=plots,
+                            max_bytes=eng.config.max_model_bytes)
+        cached["keys"] = {"as_is": as_is, "to_be": to_be}
+        with _LOCK:
+            _CACHE[cache_key] = cached
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+    return copy.deepcopy(cached)
 
 
 def safe_svg(text: str) -> Markup:
