@@ -459,6 +459,10 @@ def _check(engine: Engine, driver: Driver, chaos: Chaos, cluster: Cluster, smtp:
     received: dict[str, Counter[str]] = {
         "webhook": Counter(h.get("Idempotency-Key", "") for h in hook.headers),
         "email": Counter(_header(m["X-Contiflow-Notification"]) for m in smtp.messages)}
+    # a mail sent twice is only recognisable as one by mail clients if its Message-ID repeats
+    message_ids: dict[str, set[str]] = defaultdict(set)
+    for message in smtp.messages:
+        message_ids[_header(message["X-Contiflow-Notification"])].add(str(message["Message-ID"]))
     duplicates: dict[str, int] = {}
     for channel, counts in received.items():
         expected = {k for k, r in keys.items() if r.channel == channel}
@@ -484,7 +488,10 @@ def _check(engine: Engine, driver: Driver, chaos: Chaos, cluster: Cluster, smtp:
         "notifications": len(rows), "notifications_sent": sum(r.status == "sent" for r in rows),
         "received_raw": {c: sum(v.values()) for c, v in received.items()},
         "received_distinct": {c: len(v) for c, v in received.items()},
-        "raw_duplicates": duplicates, "stale_claims": stale_claims, "stale_claims_taken_over": taken_over,
+        "raw_duplicates": duplicates,
+        "email_duplicates_with_one_message_id": sum(1 for k, n in received["email"].items()
+                                                    if n > 1 and len(message_ids[k]) == 1),
+        "stale_claims": stale_claims, "stale_claims_taken_over": taken_over,
         "audit_events": len(events),
         # every command bumps lock_version: more than start + settle + acknowledge (+ SLA) means
         # commands that changed nothing, e.g. a second worker firing a timer already fired
