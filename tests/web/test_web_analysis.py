@@ -47,6 +47,7 @@ def test_compare_page_defaults_to_the_order_pair(orders: Engine, login) -> None:
     assert html.count('class="diagram compare-diagram"') == 2
     assert "/definitions/order_handling_as_is/1/source" in html and "/definitions/order_handling_to_be/1/source" in html
     assert "Production scheduling + Shipping → Schedule and ship" in html        # merged
+    assert '"Schedule and ship": "merged"' in html and '"Shipping": "merged"' in html   # diagram colours
     assert "Enter customer order → Register order automatically" in html         # automated
     assert re.search(r'change-parallelised">.*?Finance review', html, re.S)
     assert html.count("<svg") == 3 and "Cycle time, mean" in html
@@ -238,6 +239,11 @@ def test_compare_page_in_chromium_renders_both_diagrams_and_plots(orders: Engine
         person.page.locator(".compare-diagram").nth(index).and_(
             person.page.locator("[data-rendered=true]")).wait_for()
     assert person.page.locator("#box-plot svg rect").count() == 2
+    as_is, to_be = (set((person.page.locator(".compare-diagram").nth(i).get_attribute("data-marked") or "").split())
+                    for i in range(2))
+    assert {"enter_customer_order", "production_scheduling", "shipping", "finance_review"} <= as_is
+    assert {"register_order", "schedule_and_ship", "inventory_check"} <= to_be
+    assert person.page.locator(".compare-diagram .djs-element.cf-merged").count() >= 3
     assert person.page.locator(".compare-diagram .djs-element").count() > 10
     person.page.get_by_role("link", name="Plan").click()
     person.page.wait_for_url(server + "/plan")

@@ -113,6 +113,26 @@ def _clean(node: Any) -> Any:
     return out
 
 
+def markers(changes: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Activity name -> change, per side, for compare.js to colour the two diagrams."""
+    as_is: dict[str, str] = {}
+    to_be: dict[str, str] = {}
+    for name in changes.get("removed", []):
+        as_is[name] = "removed"
+    for name in changes.get("added", []):
+        to_be[name] = "added"
+    for item in changes.get("merged", []):
+        as_is.update(dict.fromkeys(item["from"], "merged"))
+        to_be[item["into"]] = "merged"
+    for kind in ("automated", "renamed"):
+        for item in changes.get(kind, []):
+            as_is[item["from"]], to_be[item["to"]] = kind, kind
+    for name in changes.get("parallelised", []):
+        as_is.setdefault(name, "parallelised")
+        to_be.setdefault(name, "parallelised")
+    return {"as_is": as_is, "to_be": to_be}
+
+
 def _int(name: str, default: int | None) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
@@ -145,4 +165,5 @@ def compare_page() -> Any:
     versions = {d.key: d.version for d in definitions}
     form.update(as_is=as_is or "", to_be=to_be or "")
     return render_template("compare.html", definitions=definitions, form=form, report=report, plots=plots,
-                           versions=versions, error=None)
+                           versions=versions, error=None,
+                           markers=markers(report["changes"]) if report else {"as_is": {}, "to_be": {}})
