@@ -104,7 +104,8 @@ class HumanTaskRow(Base):
     """Projection: a ready manual/user task, with its role, form and due time."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_role_due", "role", "due_at"),)
+    __table_args__ = (Index("ix_human_tasks_role_due", "role", "due_at"),
+                      Index("ix_human_tasks_claimed_due", "claimed_by", "due_at"))   # "claimed by me"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)   # SpiffWorkflow task id
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
     bpmn_id: Mapped[str] = mapped_column(String(255))

@@ -1,0 +1,25 @@
+"""Inbox: an index on (claimed_by, due_at), so "claimed by me" (the inbox page's first list and
+its count) is an index lookup instead of a walk over every task of the user's roles.
+
+Frozen on purpose, like the baseline: it does not import ``engine.store.models``.
+
+Revision ID: 0003_inbox_claims_index
+Revises: 0002_plan_registers
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0003_inbox_claims_index"
+down_revision = "0002_plan_registers"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_human_tasks_claimed_due", "human_tasks", ["claimed_by", "due_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_human_tasks_claimed_due", table_name="human_tasks")
