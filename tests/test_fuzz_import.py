@@ -568,3 +568,48 @@ def test_the_seeds_cover_every_dialect() -> None:
     from engine.importer.safe_xml import parse_xml
     dialects = {detect(parse_xml(data, 1 << 20)) for data in SEED_BYTES.values()}
     assert {"camunda7", "camunda8", "spiffarena", "bpmn.io"} <= dialects, dialects
+
+
+# -- regressions found by fuzzing ----------------------------------------------------------
+
+LONG = "x" * 600
+
+
+def _one_task(pid: str = "p", name: str = "n", task: str = "t", tname: str = "T", role: str = "r") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}" id="d" targetNamespace="urn:t">
+  <bpmn:process id="{pid}" name="{name}" isExecutable="true">
+    <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="{task}"/>
+    <bpmn:userTask id="{task}" name="{tname}" camunda:candidateGroups="{role}"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="{task}" targetRef="e"/><bpmn:endEvent id="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"pid": "p" + LONG}, "process id is 601 characters long; the limit is 255"),
+    ({"name": LONG}, "process name is 600 characters long; the limit is 500"),
+    ({"task": "t" + LONG}, "userTask id is 601 characters long; the limit is 255"),
+    ({"tname": LONG}, "userTask name is 600 characters long; the limit is 500"),
+    ({"role": LONG}, "is 600 characters long; the limit is 255"),
+])
+def test_keys_ids_names_and_roles_longer_than_the_store_are_rejected_at_import(
+        engine: Engine, kwargs: dict[str, str], needle: str) -> None:
+    """Found by fuzzing: on PostgreSQL these failed with a raw DataError when stored or started."""
+    with pytest.raises(ImportRejected) as info:
+        engine.import_files([("long.bpmn", _one_task(**kwargs))])
+    [problem] = info.value.problems
+    assert problem.file == "long.bpmn" and needle in problem.message and problem.line
+    assert problem.element_id and len(problem.element_id) < 60
+    assert engine.definitions(all_versions=True) == []
+    engine.import_files([("ok.bpmn", _one_task(pid="p" + "x" * 254, tname="y" * 500, role="r" * 255))])
+    instance_id = engine.start("p" + "x" * 254)
+    assert [t.role for t in engine.tasks(instance_id=instance_id)] == ["r" * 255]
+
+
+def test_a_file_name_longer_than_the_store_is_rejected_naming_it(engine: Engine) -> None:
+    name = "F" * 501 + ".bpmn"
+    with pytest.raises(ImportRejected) as info:
+        engine.import_files([(name, _one_task())])
+    assert info.value.problems[0].file == name and "the limit is 500" in str(info.value)
+    assert engine.definitions(all_versions=True) == []

@@ -42,6 +42,8 @@ def _load(name: str, data: Any, max_bytes: int) -> tuple[_File | None, SourceFil
         report.problem("file content must be bytes")
         return None, None, report
     data = bytes(data)
+    if len(name) > validate.MAX_NAME:
+        report.problem(f"file name is {len(name)} characters long; the limit is {validate.MAX_NAME}")
     sha = hashlib.sha256(data).hexdigest()
     try:
         root = parse_xml(data, max_bytes)
@@ -144,7 +146,11 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
     drafts: list[ProcessDraft] = []
     owner: dict[str, _File] = {}
     for f in bpmn:
-        for draft in _drafts(f):
+        file_drafts = _drafts(f)
+        roles = {t.bpmn_id: (t.role, t.line) for d in file_drafts if d.executable
+                 for t in d.tasks.values() if t.role}
+        validate.store_limits(f.processes, f.executable, roles, f.report)
+        for draft in file_drafts:
             if draft.key in owner:
                 f.report.problem(f"process id {draft.key!r} is also defined in "
                                  f"{owner[draft.key].name}", element_id=draft.key)

@@ -37,6 +37,44 @@ def _canonical(el: Any) -> bytes:
     return etree.tostring(clone, method="c14n")
 
 
+#: widths of the store's columns (engine/store/models.py): a longer key, id, name or role is
+#: refused here, located, instead of failing on PostgreSQL when it is stored or started
+MAX_ID, MAX_NAME = 255, 500
+
+
+def _short(text: str) -> str:
+    return text[:40] + "…"
+
+
+def store_limits(processes: list[Any], exec_roots: list[Any], roles: dict[str, tuple[str, int | None]],
+                 report: Report) -> None:
+    """Process keys and names of every process; ids, names and roles inside executable ones
+    (``roles``: flow node id -> (role, line))."""
+    for process in processes:
+        ident, name = process.get("id") or "", (process.get("name") or "").strip()
+        if len(ident) > MAX_ID:
+            report.problem(f"process id is {len(ident)} characters long; the limit is {MAX_ID}",
+                           process, element_id=_short(ident))
+        if len(name) > MAX_NAME:
+            report.problem(f"process name is {len(name)} characters long; the limit is {MAX_NAME}",
+                           process, element_id=_short(ident) if len(ident) > MAX_ID else None)
+    for process in exec_roots:
+        for el in process.iter():
+            if not isinstance(el.tag, str) or ns_of(el.tag) != BPMN or el is process:
+                continue
+            ident, name = el.get("id") or "", (el.get("name") or "").strip()
+            if len(ident) > MAX_ID:
+                report.problem(f"{local(el.tag)} id is {len(ident)} characters long; the limit is "
+                               f"{MAX_ID}", el, element_id=_short(ident))
+            elif local(el.tag) in FLOW_NODES and len(name) > MAX_NAME:
+                report.problem(f"{local(el.tag)} name is {len(name)} characters long; the limit is "
+                               f"{MAX_NAME}", el)
+    for node_id, (role, line) in roles.items():
+        if len(role) > MAX_ID and len(node_id) <= MAX_ID:
+            report.problem(f"role {_short(role)!r} is {len(role)} characters long; the limit is {MAX_ID}",
+                           element_id=node_id, line=line)
+
+
 def duplicate_ids(root: Any, exec_roots: list[Any], report: Report) -> None:
     seen: dict[str, list[Any]] = {}
     for el in root.iter():
