@@ -76,9 +76,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def git_commit() -> str | None:
+    """HEAD of the working tree, with ``+dirty`` when tracked files under engine/ or web/ differ."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=BENCH_DIR, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "engine", "web"],
+                               capture_output=True, text=True, cwd=BENCH_DIR.parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ("+dirty" if dirty else "")) or None
+
+
 def meta(pg_version: str | None, pg_url: str | None) -> dict[str, Any]:
     from importlib.metadata import version
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+    return {"commit": git_commit(), "python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(),
             "loadavg_at_start": list(os.getloadavg()),
             "spiffworkflow": version("SpiffWorkflow"), "sqlalchemy": version("SQLAlchemy"),
             "apscheduler": version("APScheduler"),
@@ -135,7 +149,8 @@ def suite_runners(args: argparse.Namespace, pg_url: str | None,
 
 def note(results: dict[str, Any]) -> str:
     m = results["meta"]
-    return (f"SpiffWorkflow {m['spiffworkflow']}, APScheduler {m['apscheduler']}, Python {m['python']}, "
+    return (f"commit {m.get('commit') or '?'}, SpiffWorkflow {m['spiffworkflow']}, "
+            f"APScheduler {m['apscheduler']}, Python {m['python']}, "
             f"{m['cpus']} CPUs (load average {m['loadavg_at_start'][0]:.1f} at the start), "
             f"SQLite {m['sqlite']}, PostgreSQL {m.get('postgresql') or 'skipped'}"
             f"{' — QUICK run, small counts' if results['quick'] else ''}")
