@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from engine.api import Engine
 from engine.clock import ManualClock
@@ -170,3 +171,17 @@ def test_web_scheduler_setting_refuses_nonsense() -> None:
 
     with pytest.raises(ValueError, match="CONTIFLOW_WEB_SCHEDULER"):
         load_settings({"CONTIFLOW_WEB_SCHEDULER": "maybe"})
+
+
+def test_readyz_503_when_the_schema_is_behind(database_url: str, clock: ManualClock) -> None:
+    engine = Engine(Config(database_url=database_url), clock=clock)
+    try:
+        with engine.db.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0001_baseline'"))
+        response = _app(engine).test_client().get("/readyz")
+    finally:
+        engine.close()
+    assert response.status_code == 503
+    body = response.get_json()
+    assert list(body["checks"]) == ["schema"] and "0001_baseline" in body["detail"]
+    assert "contiflow db upgrade" in body["detail"]
