@@ -73,9 +73,11 @@ def _risks(engine: Engine, args: argparse.Namespace) -> int:
         return 0
     if args.import_:
         counts = register_store.import_risks(engine, _read(args.import_))
-        if args.json:
+        if args.export:
+            pass                                    # the CSV below is the whole output
+        elif args.json:
             emit_json(counts)
-        elif not args.export:
+        else:
             print(f"risk register: {counts['added']} added, {counts['updated']} updated")
     if args.export:
         print(register_store.export_risks(engine), end="")
@@ -116,9 +118,11 @@ def _targets(engine: Engine, args: argparse.Namespace) -> int:
         return 0
     if args.import_:
         counts = register_store.import_targets(engine, _read(args.import_), replace=args.replace)
-        if args.json:
+        if args.export:
+            pass                                    # the CSV below is the whole output
+        elif args.json:
             emit_json(counts)
-        elif not args.export:
+        else:
             print(f"optimisation targets: {counts['added']} added, {counts['removed']} replaced")
     if args.export:
         print(register_store.export_targets(engine), end="")
