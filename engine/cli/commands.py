@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -162,8 +163,13 @@ def _worker(engine: Engine, args: argparse.Namespace) -> int:
     caught_up = service.start()
     print(f"contiflow worker: {caught_up} overdue instance(s) caught up; waiting for timers "
           f"(Ctrl-C to stop)", file=sys.stderr)
+    stopping = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd, Kubernetes, the soak test) stops like Ctrl-C: the running sweep
+        # finishes (no claimed notification left half-sent) before the process exits
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        threading.Event().wait()
+        stopping.wait()
     finally:
         service.stop()
     return 0
