@@ -1,5 +1,7 @@
 """Inbox: an index on (claimed_by, due_at), so "claimed by me" (the inbox page's first list and
-its count) is an index lookup instead of a walk over every task of the user's roles.
+its count) is an index lookup instead of a walk over every task of the user's roles.  Partial
+(``claimed_by IS NOT NULL``): most tasks are unclaimed, and SQLite's statistics would otherwise
+count every NULL as one value and judge the index useless.
 
 Frozen on purpose, like the baseline: it does not import ``engine.store.models``.
 
@@ -9,6 +11,7 @@ Revises: 0002_plan_registers
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_inbox_claims_index"
@@ -18,7 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_human_tasks_claimed_due", "human_tasks", ["claimed_by", "due_at"], unique=False)
+    claimed = sa.text("claimed_by IS NOT NULL")
+    op.create_index("ix_human_tasks_claimed_due", "human_tasks", ["claimed_by", "due_at"], unique=False,
+                    sqlite_where=claimed, postgresql_where=claimed)
 
 
 def downgrade() -> None:
