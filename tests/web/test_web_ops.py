@@ -185,3 +185,30 @@ def test_readyz_503_when_the_schema_is_behind(database_url: str, clock: ManualCl
     body = response.get_json()
     assert list(body["checks"]) == ["schema"] and "0001_baseline" in body["detail"]
     assert "contiflow db upgrade" in body["detail"]
+
+
+@pytest.mark.parametrize("scheduler", [None, "1"])
+def test_wsgi_app_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                       scheduler: str | None) -> None:
+    """`gunicorn web.wsgi:app`: built from CONTIFLOW_*, no scheduler unless asked for."""
+    import importlib
+    import sys
+
+    monkeypatch.setenv("CONTIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'wsgi.db'}")
+    monkeypatch.setenv("CONTIFLOW_SECRET_KEY", "k" * 32)
+    if scheduler is None:
+        monkeypatch.delenv("CONTIFLOW_WEB_SCHEDULER", raising=False)
+    else:
+        monkeypatch.setenv("CONTIFLOW_WEB_SCHEDULER", scheduler)
+    monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
+    wsgi = importlib.import_module("web.wsgi")
+    try:
+        assert ("contiflow.timers" in wsgi.app.extensions) is (scheduler == "1")
+        client = wsgi.app.test_client()
+        assert client.get("/readyz").status_code == 200 and client.get("/healthz").status_code == 200
+    finally:
+        service = wsgi.app.extensions.get("contiflow.timers")
+        if service is not None:
+            service.stop()
+        wsgi.engine.close()
+        sys.modules.pop("web.wsgi", None)
