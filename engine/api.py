@@ -87,6 +87,11 @@ class Engine:
         with self.sessions() as session:
             return list_definitions(session, all_versions)
 
+    def executable_keys(self) -> list[str]:
+        """Keys with an executable version, sorted (cheap: no definition is decoded)."""
+        with self.sessions() as session:
+            return queries.executable_keys(session)
+
     # -- instances ---------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any] | None = None, *, business_key: str | None = None,
               speed: float | None = None, actor: str | None = None, drill: bool = False) -> str:

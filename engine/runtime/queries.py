@@ -131,3 +131,10 @@ def element_states(session: Session, instance_id: str, now: datetime) -> dict[st
         if incident.bpmn_id:
             states[incident.bpmn_id] = "failed"
     return states
+
+
+def executable_keys(session: Session) -> list[str]:
+    """The keys that have an executable version (the inbox's runbook filter): one small query,
+    no definition decoded."""
+    return list(session.scalars(select(DefinitionRow.key).where(DefinitionRow.executable.is_(True))
+                                .distinct().order_by(DefinitionRow.key)))
