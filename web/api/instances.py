@@ -28,8 +28,11 @@ def start() -> Any:
     key = optional_string(payload, "key")
     if not key:
         raise InvalidInput("'key' (the definition key to start) is required")
-    instance_id = engine().start(key, optional_object(payload, "data"),
-                                 business_key=optional_string(payload, "business_key"), actor=who.username)
+    business_key = optional_string(payload, "business_key")
+    if business_key is not None and (len(business_key) > 255 or "\x00" in business_key):
+        raise InvalidInput("'business_key' must be at most 255 characters, without NUL")
+    instance_id = engine().start(key, optional_object(payload, "data"), business_key=business_key,
+                                 actor=who.username)
     view = engine().show(instance_id)
     response = jsonify({"instance_id": instance_id, "status": view.status})
     response.status_code = 201

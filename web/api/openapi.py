@@ -101,7 +101,8 @@ SCHEMAS: dict[str, Any] = {
             "warnings": {"type": "array", "items": {"type": "string"}}}}},
         "rejected": {"type": "array", "items": _ref("ImportProblem")}}},
     "StartRequest": {"type": "object", "required": ["key"], "properties": {
-        "key": {"type": "string", "minLength": 1}, "data": _OBJ, "business_key": {"type": "string"}}},
+        "key": {"type": "string", "minLength": 1}, "data": _OBJ,
+        "business_key": {"type": "string", "maxLength": 255}}},
     "InstanceStatus": {"type": "object", "properties": {
         "instance_id": {"type": "string"}, "status": {"type": "string"},
         "retried": {"type": "array", "items": {"type": "string"}}}},
