@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.errors import (
@@ -124,7 +125,28 @@ def _page(status: int, title: str, detail: str) -> tuple[str, int]:
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
+def _refuse_nul() -> None:
+    """NUL characters cannot be stored or even compared by PostgreSQL: refuse them in the
+    path and query string up front (400 on every backend, not a database error)."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        raise InvalidInput("NUL characters are not allowed in the URL")
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_nul)
+
+    @app.errorhandler(DataError)
+    def on_data_error(exc: DataError) -> Any:
+        """A value the database cannot hold (too long, NUL character…): the caller's input,
+        so a 400 — the checks in front should have caught it, hence the warning."""
+        log.warning("database refused a value on %s %s: %s", request.method, request.path,
+                    str(exc.orig).splitlines()[0] if exc.orig else exc)
+        detail = ("A value is too long or contains characters that cannot be stored "
+                  "(for example NUL); nothing was changed.")
+        if wants_json():
+            return problem(400, "Invalid input", detail, "invalid-input")
+        return _page(400, "Bad request", detail)
+
     @app.errorhandler(EngineError)
     def on_engine_error(exc: EngineError) -> Any:
         if wants_json():

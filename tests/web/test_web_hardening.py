@@ -205,3 +205,42 @@ def test_the_session_cookie_is_httponly_and_samesite(app: Flask) -> None:
 def test_secure_cookies_setting_marks_the_cookie_secure(web_engine: Engine) -> None:
     app = create_app(web_engine, config={"secure_cookies": True}, start_scheduler=False, testing=True)
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+# -- regressions: values PostgreSQL cannot hold ------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/instances/a%00b", "/api/v1/tasks/a%00b", "/api/v1/tasks?role=a%00",
+                                  "/api/v1/instances?key=x%00", "/api/v1/definitions/a%00/source"])
+def test_nul_in_the_url_is_a_400_on_every_backend(client: FlaskClient, path: str) -> None:
+    """On PostgreSQL these were 500s (text fields cannot contain NUL)."""
+    response = client.get(path, headers=bearer())
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert "NUL" in response.get_json()["detail"]
+
+
+def test_nul_in_a_page_url_is_a_400_page(login) -> None:  # type: ignore[no-untyped-def]
+    admin, _ = login("admin")
+    response = admin.get("/definitions/a%00b")
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+
+
+def test_a_business_key_over_255_characters_is_refused_naming_the_field(client: FlaskClient,
+                                                                        web_engine: Engine) -> None:
+    """On PostgreSQL this was a 500 (value too long for character varying(255))."""
+    response = client.post("/api/v1/instances", headers=bearer(),
+                           json={"key": "system_outage", "business_key": "b" * 256})
+    assert response.status_code == 400 and "business_key" in response.get_json()["detail"]
+    assert web_engine.instances() == []
+    ok = client.post("/api/v1/instances", headers=bearer(), json={"key": "system_outage", "business_key": "b" * 255})
+    assert ok.status_code == 201
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500(login, web_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The safety net behind the checks: a sign-in name with NUL reaches the database."""
+    client = web_engine and login("admin")[0]
+    page = client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    assert page.status_code == 302
+    form = client.get("/login")
+    response = client.post("/login", data={"username": "a\x00b", "password": "x",
+                                           "csrf_token": csrf_from(form.get_data(as_text=True))})
+    assert response.status_code in (400, 401), response.status_code
