@@ -212,3 +212,28 @@ def test_wsgi_app_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
             service.stop()
         wsgi.engine.close()
         sys.modules.pop("web.wsgi", None)
+
+
+def test_metrics_count_sends_failures_and_drills(client: FlaskClient, web_engine: Engine, sender) -> None:
+    from engine.drills.scenario import parse_scenario
+    from tests.conftest import FIXTURES
+
+    web_engine.start("system_outage", {"incidentSummary": "payments down"}, actor="grace")
+    queued = _scrape(client)['contiflow_notifications{status="pending"}']
+    assert queued >= 1
+    web_engine.outbox.senders["email"] = _refuse                # the mail server is down
+    web_engine.outbox.senders["webhook"] = _refuse
+    web_engine.deliver_notifications()
+    failing = _scrape(client)
+    assert failing["contiflow_notification_attempts_failed_total"] == queued
+    assert failing['contiflow_notifications{status="pending"}'] == queued        # retried later
+    assert failing['contiflow_notifications{status="sent"}'] == 0
+
+    web_engine.run_drill(parse_scenario((FIXTURES / "drills" / "outage_late_supervisor.yaml").read_text()))
+    drilled = _scrape(client)
+    assert drilled['contiflow_drills_run_total{kind="simulated"}'] == 1
+    assert drilled['contiflow_drills_run_total{kind="live"}'] == 0
+
+
+def _refuse(_row: object) -> None:
+    raise ConnectionRefusedError("mail server down")
