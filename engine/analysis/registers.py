@@ -67,17 +67,27 @@ def _cell(value: Any) -> str:
 
 
 def _rows(text: str, required: tuple[str, ...], what: str) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [r for r in required if r not in header]
-    if missing:
-        raise InvalidInput(f"{what} CSV: missing column(s) {', '.join(missing)}")
-    out = []
-    for row in reader:
-        clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        if any(clean.values()):
-            out.append((reader.line_num, clean))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        missing = [r for r in required if r not in header]
+        if missing:
+            raise InvalidInput(f"{what} CSV: missing column(s) {', '.join(missing)}")
+        out = []
+        for row in reader:
+            clean = {(k or "").strip().lower(): _text(v) for k, v in row.items()}
+            if any(clean.values()):
+                out.append((reader.line_num, clean))
+    except csv.Error as exc:
+        raise InvalidInput(f"{what} CSV line {reader.line_num}: {exc}") from None
     return out
+
+
+def _text(value: str | list[str] | None) -> str:
+    """A cell; cells beyond the header (DictReader's list under key None) are joined."""
+    if isinstance(value, list):
+        return ",".join(v.strip() for v in value if v).strip()
+    return (value or "").strip()
 
 
 def _int_1_5(value: str, name: str, line: int) -> int:
