@@ -25,7 +25,7 @@ from engine.runtime import inbox, queries
 from engine.runtime.commands import InstanceCommands
 from engine.services import ServiceRegistry, default_registry
 from engine.store.database import create_schema, make_engine, session_factory
-from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskView
+from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskHistoryView, TaskView
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
 
@@ -195,6 +195,12 @@ class Engine:
     def task(self, task_id: str) -> TaskView:
         with self.sessions() as session:
             return queries.get_task(session, task_id)
+
+    def task_history(self, task_id: str) -> TaskHistoryView:
+        """A task no longer open (completed by whom and when, or cancelled), from the audit
+        trail; NotFound for unknown ids."""
+        with self.sessions() as session:
+            return queries.task_history(session, task_id)
 
     def inbox(self, username: str, instance_id: str | None = None, role: str | None = None,
               key: str | None = None, claimed_by: str | None = None, unclaimed: bool = False,

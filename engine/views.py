@@ -66,6 +66,33 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class TaskHistoryView:
+    """A task that is no longer open, from the audit trail: who completed it and when, or when
+    it was withdrawn (an escalation, a cancellation) -- what a Camunda history query answers."""
+    task_id: str
+    instance_id: str
+    bpmn_id: str
+    name: str
+    role: str | None
+    status: str                            # completed | cancelled
+    ready_at: datetime | None
+    due_at: datetime | None
+    ended_at: datetime
+    completed_by: str | None               # None: completed by the engine, or cancelled
+    key: str | None = None
+    business_key: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        completed = self.status == "completed"
+        return {"task_id": self.task_id, "instance_id": self.instance_id, "bpmn_id": self.bpmn_id,
+                "name": self.name, "role": self.role, "due_at": isoformat(self.due_at), "form": [],
+                "ready_at": isoformat(self.ready_at), "status": self.status,
+                "completed_by": self.completed_by if completed else None,
+                "completed_at": isoformat(self.ended_at) if completed else None,
+                "ended_at": isoformat(self.ended_at), "key": self.key, "business_key": self.business_key}
+
+
+@dataclass(frozen=True)
 class TimelineEvent:
     at: datetime
     wall_at: datetime

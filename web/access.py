@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.api import Engine
 from engine.errors import NotFound
-from engine.views import InstanceView, TaskView
+from engine.views import InstanceView, TaskHistoryView, TaskView
 from web.auth import Principal
 from web.errors import Forbidden
 
@@ -76,6 +76,15 @@ def task_for(eng: Engine, who: Principal, task_id: str) -> TaskView:
     if not may_act(eng, who, task):
         raise Forbidden(f"This task belongs to the role '{task.role}', which you do not hold.")
     return task
+
+
+def history_for(eng: Engine, who: Principal, task_id: str) -> TaskHistoryView:
+    """A task no longer open (who completed it, when), or NotFound for unknown ids; Forbidden
+    (403) for a task of a role the principal lacks, as while it was open."""
+    history = eng.task_history(task_id)
+    if not (who.via == "token" or who.admin or (history.role is not None and history.role in who.roles)):
+        raise Forbidden(f"This task belongs to the role '{history.role}', which you do not hold.")
+    return history
 
 
 def may_unclaim(who: Principal, task: TaskView) -> bool:

@@ -18,7 +18,7 @@ from engine.store.models import (
     InstanceRow,
     TimerRow,
 )
-from engine.views import IncidentView, InstanceView, TaskView, TimelineEvent, TimerView
+from engine.views import IncidentView, InstanceView, TaskHistoryView, TaskView, TimelineEvent, TimerView
 
 
 def task_view(row: Any) -> TaskView:
@@ -138,3 +138,26 @@ def executable_keys(session: Session) -> list[str]:
     no definition decoded."""
     return list(session.scalars(select(DefinitionRow.key).where(DefinitionRow.executable.is_(True))
                                 .distinct().order_by(DefinitionRow.key)))
+
+
+def task_history(session: Session, task_id: str) -> TaskHistoryView:
+    """A task that is no longer open, read off the audit trail (by its task-id index): completed
+    (by whom, when) or cancelled.  NotFound for ids the trail does not know, and for tasks still
+    open (those are ``get_task``'s)."""
+    events = list(session.scalars(select(AuditEventRow).where(AuditEventRow.task_id == task_id)
+                                  .order_by(AuditEventRow.id)))
+    end = next((e for e in reversed(events) if e.kind.endswith(("_completed", "_cancelled"))), None)
+    if end is None or end.instance_id is None:
+        raise NotFound(f"no task '{task_id}'")
+    ready = next((e for e in events if e.kind.endswith("_ready")), None)
+    instance = session.get(InstanceRow, end.instance_id)
+    definition = session.get(DefinitionRow, instance.definition_id) if instance is not None else None
+    meta = ((definition.tasks or {}).get(end.bpmn_id) or {}) if definition is not None else {}
+    due = (ready.detail or {}).get("due_at") if ready is not None else None
+    completed = end.kind.endswith("_completed")
+    return TaskHistoryView(
+        task_id, end.instance_id, end.bpmn_id or "", (end.detail or {}).get("name") or meta.get("name") or "",
+        meta.get("role"), "completed" if completed else "cancelled", ready.at if ready is not None else None,
+        datetime.fromisoformat(due) if due else None, end.at,
+        end.actor if completed and end.actor not in (None, "engine") else None,
+        definition.key if definition is not None else None, instance.business_key if instance is not None else None)

@@ -151,7 +151,10 @@ class AuditEventRow(Base):
     """Append-only: who did what, when (the incident log of ISO 22301 8.4.3)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_instance_seq", "instance_id", "id"),)
+    __table_args__ = (Index("ix_audit_instance_seq", "instance_id", "id"),
+                      # a task's history by its id (task page and API after completion, conflicts)
+                      Index("ix_audit_task", "task_id", sqlite_where=text("task_id IS NOT NULL"),
+                            postgresql_where=text("task_id IS NOT NULL")))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     instance_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     at: Mapped[datetime]                 # instance (virtual) time

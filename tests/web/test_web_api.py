@@ -195,3 +195,27 @@ def test_malformed_query_parameters_are_400_not_500(client: FlaskClient, login) 
     assert alice.get("/definitions/web_form/328138022332983077240832").status_code == 404
     bad_status = client.post("/api/v1/alerts", headers=bearer(), json={"alerts": [], "status": {}})
     assert bad_status.status_code == 400
+
+
+def test_task_history_after_completion(client: FlaskClient, login, outage: str, web_engine: Engine) -> None:
+    """GET /tasks/<id> keeps answering once the task is done, like a Camunda history query:
+    200 with status, completed_by and completed_at; 404 only for ids never seen; 403 by role."""
+    task = task_of(web_engine, outage, "notify_supervisor")
+    open_task = client.get(f"/api/v1/tasks/{task.task_id}", headers=bearer()).get_json()
+    assert open_task["status"] == "open" and open_task["claimed_by_me"] is False
+    web_engine.complete(task.task_id, {"acknowledged": True}, actor="alice")
+    done = client.get(f"/api/v1/tasks/{task.task_id}", headers=bearer())
+    assert done.status_code == 200
+    body = done.get_json()
+    assert body["status"] == "completed" and body["completed_by"] == "alice"
+    assert body["completed_at"] == "2026-01-01T00:00:00Z" and body["bpmn_id"] == "notify_supervisor"
+    assert body["role"] == "it_supervisor" and body["key"] == "system_outage" and body["business_key"] == "INC-1"
+    assert body["due_at"] == "2026-01-01T00:10:00Z" and body["instance_id"] == outage
+    alice, _ = login("alice")
+    assert alice.get(f"/api/v1/tasks/{task.task_id}").get_json()["completed_by"] == "alice"
+    dan, _ = login("dan")
+    assert dan.get(f"/api/v1/tasks/{task.task_id}").status_code == 403
+    missing = client.get("/api/v1/tasks/never-was", headers=bearer())
+    assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/problem+json")
+    again = client.post(f"/api/v1/tasks/{task.task_id}/complete", json={"data": {}}, headers=bearer())
+    assert again.status_code == 409 and "already completed by alice" in again.get_json()["detail"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 
 from engine.api import Engine
 from tests.web.conftest import task_of
@@ -119,9 +120,26 @@ def test_two_responders_complete_the_same_task(login, outage: str, web_engine: E
     assert len(completed) == 1 and completed[0].actor == winner
 
 
-def test_gone_task_page_says_so(login, outage: str, web_engine: Engine) -> None:
+def test_completed_task_page_says_who_completed_it_and_when(login, outage: str, web_engine: Engine,
+                                                            clock) -> None:
     task = task_of(web_engine, outage, "notify_supervisor")
+    clock.advance(timedelta(minutes=4))
     web_engine.complete(task.task_id, {"acknowledged": True}, actor="bob")
     alice, _ = login("alice")
     page = alice.get(f"/tasks/{task.task_id}")
-    assert page.status_code == 404 and b"no longer open" in page.data
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Completed by <strong>bob</strong>" in text
+    assert "2026-01-01 00:04:00 UTC" in text and "(on time)" in text and "Complete the task" not in text
+    dan, _ = login("dan")                              # another role: still 403 after completion
+    assert dan.get(f"/tasks/{task.task_id}").status_code == 403
+    unknown = alice.get("/tasks/no-such-task")
+    assert unknown.status_code == 404 and b"no longer open" in unknown.data
+
+
+def test_withdrawn_task_page_says_nobody_completed_it(login, web_engine: Engine) -> None:
+    iid = web_engine.start("system_outage", business_key="GONE")
+    task = task_of(web_engine, iid, "notify_supervisor")
+    web_engine.cancel(iid, actor="admin")
+    admin, _ = login("admin")
+    page = admin.get(f"/tasks/{task.task_id}")
+    assert page.status_code == 200 and b"Withdrawn at" in page.data and b"nobody completed it" in page.data

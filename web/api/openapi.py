@@ -69,6 +69,9 @@ SCHEMAS: dict[str, Any] = {
         "name": {"type": "string"}, "role": _NSTR, "due_at": _NTIME, "ready_at": _NTIME,
         "form": {"type": "array", "items": _ref("FormField")}, "claimed_by": _NSTR,
         "key": _NSTR, "business_key": _NSTR, "claimed_by_me": {"type": "boolean"}}},
+    "TaskState": {"allOf": [_ref("Task"), {"type": "object", "required": ["status"], "properties": {
+        "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+        "completed_by": _NSTR, "completed_at": _NTIME, "ended_at": _NTIME}}]},
     "InstanceSummary": {"type": "object", "required": ["instance_id", "key", "status"], "properties": {
         "instance_id": {"type": "string"}, "key": {"type": "string"}, "version": {"type": "integer"},
         "status": {"type": "string", "enum": ["running", "completed", "incident", "cancelled"]},
@@ -179,8 +182,9 @@ PATHS: dict[str, Any] = {
                                       {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})],
                 "responses": {"200": _json({"type": "array", "items": _ref("Task")}), **_errors(400)}}},
     "/tasks/{task_id}": {
-        "get": {"operationId": "getTask", "summary": "One open task", "parameters": [_TASK_ID],
-                "responses": {"200": _json(_ref("Task")), **_errors(403, 404)}}},
+        "get": {"operationId": "getTask", "summary": "One task: open, or from the audit trail once "
+                "completed (completed_by, completed_at) or cancelled; 404 only for unknown ids",
+                "parameters": [_TASK_ID], "responses": {"200": _json(_ref("TaskState")), **_errors(403, 404)}}},
     "/tasks/{task_id}/claim": {
         "post": {"operationId": "claimTask", "summary": "Take a task (others see who holds it)",
                  "parameters": [_TASK_ID], "responses": {"200": _json(_ref("Task")), **_errors(403, 404, 409)}}},

@@ -28,9 +28,17 @@ def list_tasks() -> Any:
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Any:
+    """An open task (``status: open``), or one no longer open from the audit trail
+    (``status: completed`` with ``completed_by``/``completed_at``, or ``cancelled``); 404 only
+    for ids the engine never had."""
     who = principal()
-    task = access.task_for(engine(), who, task_id)
-    return jsonify(access.task_json(task, access.instance_labels(engine(), {task.instance_id}), who))
+    try:
+        task = access.task_for(engine(), who, task_id)
+    except NotFound:
+        return jsonify(access.history_for(engine(), who, task_id).to_json())
+    out = access.task_json(task, access.instance_labels(engine(), {task.instance_id}), who)
+    out["status"] = "open"
+    return jsonify(out)
 
 
 @bp.post("/tasks/<task_id>/claim")

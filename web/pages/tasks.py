@@ -46,7 +46,11 @@ def show(task_id: str) -> Any:
     try:
         task = access.task_for(engine(), who, task_id)
     except NotFound as exc:
-        return _gone(task_id, exc)
+        try:
+            history = access.history_for(engine(), who, task_id)
+        except NotFound:
+            return _gone(task_id, exc)
+        return render_template("task_history.html", task=history)
     return _render(who, task)
 
 
