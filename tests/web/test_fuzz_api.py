@@ -5,13 +5,14 @@ runbooks and a running incident.
 
 No request may end in a server error (5xx), and every response must match the document
 (status code, content type, body schema).  Bounded and deterministic for CI: ``derandomize``,
-no example database, a fixed number of examples per operation; SQLite only (the database is
-not what is fuzzed here, and PostgreSQL doubles the time).
+no example database, a fixed number of examples per operation; one backend — PostgreSQL when
+CONTIFLOW_TEST_DATABASE_URL is set, else SQLite — not both (that would double the time).
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,10 +26,13 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import create_engine, text
 
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
+from engine.store.database import normalise_url
+from tests.conftest import PG_URL
 from tests.web.conftest import OUTAGE, PEOPLE, TOKEN, WEB_FORM, CapturingSender, bearer
 from web.api.openapi import document
 from web.app import create_app
@@ -41,10 +45,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The web fixtures' app (people, both runbooks, a declared outage, the robot token), built
-    once for the module: a fresh store per operation would triple the time.  SQLite only."""
-    path = tmp_path_factory.mktemp("fuzz_api") / "fuzz.db"
+    once for the module: a fresh store per operation would triple the time.  On PostgreSQL when
+    the suite has one (it refuses what SQLite lets pass: over-long values, NUL), else SQLite."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz_api') / 'fuzz.db'}"
+    admin, schema_name = None, f"fuzz_{uuid.uuid4().hex[:12]}"
+    if PG_URL:
+        admin = create_engine(normalise_url(PG_URL))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema_name}"
     sender = CapturingSender()
-    eng = Engine(Config(database_url=f"sqlite:///{path}", script_time_limit=0.5), clock=ManualClock(),
+    eng = Engine(Config(database_url=url, script_time_limit=0.5), clock=ManualClock(),
                  senders={"email": sender, "webhook": sender})
     eng.load_people(PEOPLE.read_text())
     eng.import_paths([OUTAGE, WEB_FORM])
@@ -54,6 +65,10 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
                          start_scheduler=False, testing=True)
     finally:
         eng.close()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+            admin.dispose()
 
 
 schema = schemathesis.openapi.from_dict(document())
