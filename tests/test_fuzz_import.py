@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import string
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,13 +26,15 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from sqlalchemy import create_engine, text
 
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
 from engine.errors import EngineError, ImportRejected
 from engine.importer.ns import BPMN, CAMUNDA, SIGNAVIO, SPIFF, ZEEBE
-from tests.conftest import CORPUS, ROOT
+from engine.store.database import normalise_url
+from tests.conftest import CORPUS, PG_URL, ROOT
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 HANG_SECONDS = 20
@@ -72,15 +75,26 @@ def alarm(seconds: int = HANG_SECONDS) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def eng(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """One SQLite engine for the module: the properties are about the importer, and every
-    example must see a store that only grows by what it imported."""
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
-    engine = Engine(Config(database_url=f"sqlite:///{path}", script_time_limit=0.5,
-                           max_model_bytes=256 * 1024), clock=ManualClock())
+    """One engine for the module (the properties are about the importer, and every example must
+    see a store that only grows by what it imported): on PostgreSQL when the suite has one —
+    it enforces column widths, SQLite does not — else on a SQLite file."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+    admin, schema = None, f"fuzz_{uuid.uuid4().hex[:12]}"
+    if PG_URL:
+        admin = create_engine(normalise_url(PG_URL))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    engine = Engine(Config(database_url=url, script_time_limit=0.5, max_model_bytes=256 * 1024),
+                    clock=ManualClock())
     try:
         yield engine
     finally:
         engine.close()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
 
 
 def stored(eng: Engine) -> int:
@@ -122,10 +136,11 @@ XML_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "
 TEXT = st.one_of(
     st.text(XML_CHARS, max_size=30),
     st.sampled_from(["", " ", "<b>bold</b>", "<script>alert(1)</script>", "&amp;", "]]>", "Étape ✓",
-                     "名前", "a\tb\nc", "' OR 1=1 --", "${x}", "{{ 7*7 }}", "%s%n", "\u202e rtl"]),
+                     "名前", "a\tb\nc", "' OR 1=1 --", "${x}", "{{ 7*7 }}", "%s%n", "\u202e rtl",
+                     "L" * 501]),
 )
 NCNAME = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_.\-]{0,12}\Z")
-IDS = st.one_of(NCNAME, NCNAME, st.sampled_from(["", " ", "1bad", "a b", "x:y", "é", "start", "end"]),
+IDS = st.one_of(NCNAME, NCNAME, st.sampled_from(["", " ", "1bad", "a b", "x:y", "é", "start", "end", "i" * 256]),
                 st.text(XML_CHARS, max_size=8))
 DURATIONS = ["PT10M", '"PT10M"', "'PT1S'", "R2/PT30M", "R/PT1H", "P3M", "PT0S", "-PT1M", "P",
              "2026-01-01T00:00:00Z", "2026-01-01T09:00:00", "2026-13-45T99:00:00",
@@ -595,7 +610,8 @@ def _one_task(pid: str = "p", name: str = "n", task: str = "t", tname: str = "T"
 ])
 def test_keys_ids_names_and_roles_longer_than_the_store_are_rejected_at_import(
         engine: Engine, kwargs: dict[str, str], needle: str) -> None:
-    """Found by fuzzing: on PostgreSQL these failed with a raw DataError when stored or started."""
+    """Found while hardening (SQLite does not enforce column widths, so the SQLite-only fuzz run
+    missed it): on PostgreSQL these failed with a raw DataError when stored or started."""
     with pytest.raises(ImportRejected) as info:
         engine.import_files([("long.bpmn", _one_task(**kwargs))])
     [problem] = info.value.problems
