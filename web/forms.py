@@ -8,6 +8,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine import forms as engine_forms
+from engine.errors import InvalidInput
+
 INPUT_TYPES = {"string": "text", "long": "number", "number": "number", "date": "date"}
 
 
@@ -68,3 +71,33 @@ def submission(form: list[dict[str, Any]], submitted: MultiDict[str, str]) -> di
         if raw.strip() != "":
             data[name] = raw.strip() if kind != "string" else raw
     return data
+
+
+def start_form(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """The start event's form fields (Camunda ``formData`` on the start event), from a
+    definition's task metadata -- the same fields whose defaults seed a new instance."""
+    fields: list[dict[str, Any]] = []
+    for meta in metadata.values():
+        if isinstance(meta, dict) and meta.get("kind") == "startEvent":
+            fields.extend(f for f in meta.get("form") or [] if f.get("id") not in {g["id"] for g in fields})
+    return fields
+
+
+def check(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(typed data, errors per field): every field is checked -- type, enum value, required --
+    with the engine's own coercion, so all mistakes are reported at once, not the first."""
+    cleaned = dict(data)
+    errors: dict[str, str] = {}
+    for spec in form:
+        name = str(spec["id"])
+        if name in data:
+            try:
+                cleaned[name] = engine_forms.coerce(spec, data[name])
+            except InvalidInput as exc:
+                errors[name] = str(exc).split(": ", 1)[-1]
+                continue
+        value = cleaned.get(name)
+        if spec.get("required") and (value is None or value == "") and not (
+                spec.get("type") == "boolean" and name in cleaned):
+            errors[name] = "this field is required"
+    return cleaned, errors

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from engine.api import Engine
 from engine.clock import ManualClock
-from tests.web.conftest import task_of
+from tests.web.conftest import bearer, task_of
 
 
 def test_incident_page_shows_the_run(login, outage: str, web_engine: Engine, clock: ManualClock) -> None:
@@ -80,3 +81,53 @@ def test_unknown_instance_is_404_page(login) -> None:
     alice, _ = login("alice")
     response = alice.get("/instances/nope")
     assert response.status_code == 404 and b"no instance" in response.data
+
+
+DECLARE_FORM = Path(__file__).parent / "fixtures" / "declare_form.bpmn"
+
+
+def test_declare_page_shows_and_checks_the_start_form(login, web_engine: Engine) -> None:
+    """The runbook's start-event form fields are asked for when declaring, and checked like a
+    task form: enum values, types and required fields, every error next to its field."""
+    web_engine.import_paths([DECLARE_FORM])
+    grace, token = login("grace")                         # continuity_manager
+    assert 'action="/instances/declare"' in grace.get("/instances").get_data(as_text=True)
+    page = grace.get("/instances/declare?key=declare_form").get_data(as_text=True)
+    assert 'name="affectedSystem"' in page and '<option value="payment"' in page
+    assert 'name="impactedUsers" type="number"' in page and 'name="description"' in page
+    assert '<option value="high" selected>' in page                     # the model's default
+    bad = grace.post("/instances", data={"csrf_token": token, "key": "declare_form", "affectedSystem": "",
+                                         "severity": "medium", "impactedUsers": "many"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Please correct the fields marked below" in text
+    assert text.count('class="field-error"') == 4                       # every mistake at once
+    assert "this field is required" in text and "many&#39; is not a valid long" in text
+    assert "medium&#39; is not one of low, high" in text and 'value="many"' in text   # input kept
+    good = grace.post("/instances", data={"csrf_token": token, "key": "declare_form", "affectedSystem": "orders",
+                                          "severity": "low", "impactedUsers": "120",
+                                          "description": "checkout fails", "business_key": "INC-DF"})
+    assert good.status_code == 302
+    view = web_engine.show(good.headers["Location"].rsplit("/", 1)[1])
+    started = view.timeline[0].detail["data"]
+    assert view.business_key == "INC-DF" and started["affectedSystem"] == "orders"
+    assert started["impactedUsers"] == 120 and started["severity"] == "low"
+    alice, alice_token = login("alice")
+    assert alice.get("/instances/declare?key=declare_form").status_code == 403
+    assert grace.get("/instances/declare?key=nope").status_code == 404
+
+
+def test_declare_api_checks_the_start_form(client, web_engine: Engine) -> None:
+    web_engine.import_paths([DECLARE_FORM])
+    bad = client.post("/api/v1/instances", headers=bearer(), json={
+        "key": "declare_form", "data": {"affectedSystem": "mainframe", "impactedUsers": 1.5}})
+    problem = bad.get_json()
+    assert bad.status_code == 400 and bad.headers["Content-Type"].startswith("application/problem+json")
+    assert set(problem["errors"]) == {"affectedSystem", "impactedUsers", "description"}
+    assert "mainframe" in problem["errors"]["affectedSystem"]
+    good = client.post("/api/v1/instances", headers=bearer(), json={
+        "key": "declare_form", "data": {"affectedSystem": "payment", "impactedUsers": "7", "description": "down"}})
+    assert good.status_code == 201
+    data = web_engine.show(good.get_json()["instance_id"]).timeline[0].detail["data"]
+    assert data["impactedUsers"] == 7 and data["severity"] == "high"   # typed; the default filled in
+    outage = client.post("/api/v1/instances", headers=bearer(), json={"key": "system_outage"})
+    assert outage.status_code == 201                                     # optional fields only

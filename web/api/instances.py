@@ -8,8 +8,10 @@ from typing import Any
 from flask import jsonify, request, url_for
 
 from engine.errors import InvalidInput
+from web import forms
 from web.api import body, bp, choice_arg, optional_object, optional_string, principal
 from web.auth import engine, require_manager
+from web.errors import problem
 
 STATUSES = ("running", "completed", "incident", "cancelled")
 
@@ -22,7 +24,9 @@ def list_instances() -> Any:
 
 @bp.post("/instances")
 def start() -> Any:
-    """Declare an incident: {"key": ..., "data": {...}, "business_key": ...}."""
+    """Declare an incident: {"key": ..., "data": {...}, "business_key": ...}.  ``data`` is
+    checked against the runbook's start form (types, enum values, required) like a task form:
+    400 with every field's error in ``errors``."""
     who = require_manager(principal())
     payload = body()
     key = optional_string(payload, "key")
@@ -31,8 +35,11 @@ def start() -> Any:
     business_key = optional_string(payload, "business_key")
     if business_key is not None and (len(business_key) > 255 or "\x00" in business_key):
         raise InvalidInput("'business_key' must be at most 255 characters, without NUL")
-    instance_id = engine().start(key, optional_object(payload, "data"), business_key=business_key,
-                                 actor=who.username)
+    data, errors = forms.check(forms.start_form(engine().task_metadata(key)), optional_object(payload, "data"))
+    if errors:
+        return problem(400, "Invalid input", "the start form has errors: " + "; ".join(
+            f"{name}: {message}" for name, message in errors.items()), "invalid-input", errors=errors)
+    instance_id = engine().start(key, data, business_key=business_key, actor=who.username)
     view = engine().show(instance_id)
     response = jsonify({"instance_id": instance_id, "status": view.status})
     response.status_code = 201

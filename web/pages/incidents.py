@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from engine.views import InstanceView
-from web import access
+from web import access, forms
 from web.auth import Principal, current, engine, login_required, require_manager
 
 bp = Blueprint("incidents", __name__)
@@ -45,15 +45,41 @@ def index() -> Any:
                            runbooks=[d for d in definitions if d.executable])
 
 
+def _declare_page(key: str, status: int = 200, submitted: Any = None,
+                  errors: dict[str, str] | None = None) -> Any:
+    eng = engine()
+    definition = eng.definition(key)
+    fields = forms.field_views(forms.start_form(eng.task_metadata(key)), submitted, errors)
+    return render_template("declare.html", definition=definition, fields=fields, errors=errors or {},
+                           business_key=(submitted or {}).get("business_key", "")), status
+
+
+@bp.route("/instances/declare")
+@login_required
+def declare_form() -> Any:
+    """The runbook's start form (Camunda form fields on its start event) and a reference."""
+    require_manager(current())
+    return _declare_page(request.args.get("key", "").strip())
+
+
 @bp.route("/instances", methods=["POST"])
 @login_required
 def declare() -> Any:
+    """Declare: the start form's fields are checked like a task form's (types, enum values,
+    required), with the errors shown per field."""
     who = require_manager(current())
     key = request.form.get("key", "").strip()
-    summary = request.form.get("summary", "").strip()
-    data = {"incidentSummary": summary} if summary else {}
-    instance_id = engine().start(key, data, business_key=request.form.get("business_key", "").strip() or None,
-                                 actor=who.username)
+    eng = engine()
+    form = forms.start_form(eng.task_metadata(key))
+    data = forms.submission(form, request.form)
+    summary = request.form.get("summary", "").strip()          # the list page's short form
+    if summary and "incidentSummary" not in data:
+        data["incidentSummary"] = summary
+    data, errors = forms.check(form, data)
+    if errors:
+        return _declare_page(key, 400, request.form, errors)
+    instance_id = eng.start(key, data, business_key=request.form.get("business_key", "").strip() or None,
+                            actor=who.username)
     flash("Incident declared.", "success")
     return redirect(url_for("incidents.show", instance_id=instance_id))
 
