@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFProtect, generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.api import Engine
 from engine.timers.scheduler import TimerService
@@ -50,6 +51,11 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
         JSON_SORT_KEYS=False,
     )
+    if settings.proxy_hops:
+        # behind N trusted reverse proxies: the client address (login throttle, logs), scheme
+        # (secure cookies, redirects) and host come from their X-Forwarded-* headers
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
     app.extensions["contiflow.engine"] = eng
     app.extensions["contiflow.settings"] = settings
     app.extensions["contiflow.directory"] = auth.Directory(eng)

@@ -37,6 +37,9 @@ class WebSettings:
     web_scheduler: bool | None = None
     #: /metrics without a token (CONTIFLOW_METRICS_PUBLIC): only where the network is trusted
     metrics_public: bool = False
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port headers
+    #: are trusted (CONTIFLOW_PROXY_HOPS); 0 = none: the headers are ignored (they are forgeable)
+    proxy_hops: int = 0
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> WebSettings:
         return replace(self, **dict(overrides or {}))
@@ -67,6 +70,14 @@ def parse_flag(env: Mapping[str, str], name: str) -> bool | None:
     raise ValueError(f"{name}: expected 1/0, true/false, yes/no or on/off, not '{raw}'")
 
 
+def parse_hops(raw: str) -> int:
+    """CONTIFLOW_PROXY_HOPS: a whole number of trusted proxies, 0 (the default) to 10."""
+    raw = raw.strip() or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        raise ValueError(f"CONTIFLOW_PROXY_HOPS: expected a whole number of proxies from 0 to 10, not '{raw}'")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> WebSettings:
     env = dict(os.environ if env is None else env)
     roles = tuple(r.strip() for r in env.get("CONTIFLOW_MANAGER_ROLES", "continuity_manager").split(",") if r.strip())
@@ -79,6 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> WebSettings:
         node_modules=Path(env.get("CONTIFLOW_NODE_MODULES") or ROOT / "node_modules"),
         web_scheduler=parse_flag(env, "CONTIFLOW_WEB_SCHEDULER"),
         metrics_public=bool(parse_flag(env, "CONTIFLOW_METRICS_PUBLIC")),
+        proxy_hops=parse_hops(env.get("CONTIFLOW_PROXY_HOPS", "")),
     )
 
 
