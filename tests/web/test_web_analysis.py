@@ -105,6 +105,7 @@ def test_compare_api(orders: Engine, client: FlaskClient) -> None:
     assert with_plots["plots"]["box_plot"].startswith("<svg")
     assert client.get("/api/v1/compare?as_is=nope&to_be=order_handling_to_be", headers=bearer()).status_code == 404
     assert client.get("/api/v1/compare?simulate=x", headers=bearer()).status_code == 400
+    assert client.get("/api/v1/compare?simulate=10000&replications=20", headers=bearer()).status_code == 400
     assert client.get("/api/v1/compare").status_code == 401
 
 

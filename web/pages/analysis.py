@@ -28,7 +28,7 @@ from web.auth import engine, login_required
 bp = Blueprint("analysis", __name__)
 
 DEFAULT_PAIR = ("order_handling_as_is", "order_handling_to_be")
-PAGE_CASES, MAX_CASES, MAX_REPLICATIONS = 500, 10_000, 20
+PAGE_CASES, MAX_CASES, MAX_REPLICATIONS, MAX_SIMULATED = 500, 10_000, 20, 50_000
 SVG_NS = "http://www.w3.org/2000/svg"
 _ELEMENTS = {"svg", "g", "text", "line", "rect", "circle", "title", "path", "polyline"}
 _ATTRIBUTES = {"x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "width", "height", "viewBox", "fill",
@@ -64,6 +64,8 @@ def scenario_from(cases: int | None, seed: int | None, replications: int | None 
         raise InvalidInput(f"simulate: at most {MAX_CASES} cases")
     if replications is not None and not 1 <= replications <= MAX_REPLICATIONS:
         raise InvalidInput(f"replications: from 1 to {MAX_REPLICATIONS}")
+    if cases * (replications or 5) > MAX_SIMULATED:
+        raise InvalidInput(f"simulate × replications: at most {MAX_SIMULATED} cases in all")
     return Scenario(cases=cases, seed=1 if seed is None else seed, replications=replications or 5)
 
 
