@@ -119,3 +119,26 @@ def test_cli_schedule_start_list_stop(database_url: str, monkeypatch, capsys) ->
     assert main(["schedule", "stop", str(row["id"]), "--json"]) == 0
     capsys.readouterr()
     assert main(["schedule", "list", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []
+
+
+def test_worker_once_starts_a_due_scheduled_review(database_url: str, monkeypatch, capsys) -> None:
+    """``contiflow worker --once`` does all work due now, scheduled processes included."""
+    from sqlalchemy import update
+
+    from engine.store.models import ProcessScheduleRow
+
+    monkeypatch.setenv("CONTIFLOW_DATABASE_URL", database_url)
+    eng = Engine(Config(database_url=database_url))
+    try:
+        eng.load_people(PEOPLE.read_text())
+        eng.import_paths([REVIEW])
+        schedules.schedule(eng, "plan_review", every="P3M")
+        with eng.sessions.begin() as session:             # its quarter has come round
+            session.execute(update(ProcessScheduleRow).values(next_run_at=eng.clock.now() - timedelta(minutes=1)))
+        assert main(["worker", "--once", "--json"]) == 0
+        json.loads(capsys.readouterr().out)
+        assert len(reviews(eng)) == 1
+        assert main(["worker", "--once", "--json"]) == 0      # not again until the next quarter
+        assert len(reviews(eng)) == 1
+    finally:
+        eng.close()

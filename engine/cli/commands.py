@@ -152,12 +152,14 @@ def _people(engine: Engine, args: argparse.Namespace) -> int:
 
 def _worker(engine: Engine, args: argparse.Namespace) -> int:
     if args.once:
+        drills = engine.run_due_drills()        # and scheduled processes (the plan review)
         fired = engine.fire_due_timers()
         sent = engine.deliver_notifications()
         if args.json:
-            emit_json({"instances_run": fired, "notifications_sent": sent})
+            emit_json({"instances_run": fired, "notifications_sent": sent, "drills_run": len(drills)})
         else:
-            print(f"ran {fired} instance(s) with due timers; sent {sent} notification(s)")
+            print(f"ran {fired} instance(s) with due timers; sent {sent} notification(s); "
+                  f"ran {len(drills)} scheduled drill(s)")
         return 0
     service = TimerService(engine, sweep_seconds=args.interval)
     caught_up = service.start()
