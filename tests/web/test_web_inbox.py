@@ -143,3 +143,23 @@ def test_api_lists_the_callers_roles_only_without_looking_the_user_up_again(logi
                               "key", "business_key", "claimed_by_me"}
     admin, _ = login("admin")
     assert len(admin.get("/api/v1/tasks").get_json()) == 2
+
+
+def test_long_inbox_shows_the_first_tasks_without_counting_the_rest(web_engine: Engine,
+                                                                    clock: ManualClock) -> None:
+    from tests.web.conftest import sign_in
+    from web.app import create_app
+
+    app = create_app(web_engine, config={"inbox_limit": 2}, start_scheduler=False, testing=True)
+    for n in range(3):
+        web_engine.start("system_outage", business_key=f"LONG-{n}")
+        clock.advance(timedelta(seconds=30))
+    bob = app.test_client()
+    sign_in(bob, "bob")
+    page = bob.get("/").get_data(as_text=True)
+    assert page.count('<li class="task') == 2 and "Showing the first tasks only" in page
+    assert "LONG-0" in page and "LONG-1" in page and "LONG-2" not in page      # earliest deadlines
+    live = bob.get("/inbox/live").get_json()
+    assert live["total"] is None and live["fingerprint"] in page               # more than shown
+    listed = bob.get("/api/v1/tasks?limit=50").get_json()
+    assert len(listed) == 2                                                    # the API keeps the cap
