@@ -629,3 +629,41 @@ def test_a_file_name_longer_than_the_store_is_rejected_naming_it(engine: Engine)
         engine.import_files([(name, _one_task())])
     assert info.value.problems[0].file == name and "the limit is 500" in str(info.value)
     assert engine.definitions(all_versions=True) == []
+
+
+def _process(pid: str, body: str) -> str:
+    return f'<bpmn:process id="{pid}" isExecutable="true">{body}</bpmn:process>'
+
+
+def _definitions(*processes: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="{BPMN}" id="d" '
+            f'targetNamespace="urn:t">\n' + "\n".join(processes) + "\n</bpmn:definitions>").encode()
+
+
+def _caller(pid: str, called: str) -> str:
+    return _process(pid, f'<bpmn:startEvent id="{pid}_s"/><bpmn:sequenceFlow id="{pid}_f1" sourceRef="{pid}_s" '
+                         f'targetRef="{pid}_call"/><bpmn:callActivity id="{pid}_call" calledElement="{called}"/>'
+                         f'<bpmn:sequenceFlow id="{pid}_f2" sourceRef="{pid}_call" targetRef="{pid}_e"/>'
+                         f'<bpmn:endEvent id="{pid}_e"/>')
+
+
+@pytest.mark.parametrize("doc,element,circle", [
+    (_definitions(_caller("p", "p")), "p_call", "p → p"),
+    (_definitions(_caller("p", "q"), _caller("q", "p")), "q_call", "p → q → p"),
+])
+def test_recursive_call_activities_are_rejected_at_import(eng: Engine, doc: bytes, element: str, circle: str) -> None:
+    """Found by fuzzing: a process calling itself imported, and starting it never returned
+    (each level nested another instance of itself)."""
+    with pytest.raises(ImportRejected) as info:
+        eng.import_files([("recursive.bpmn", doc)])
+    [problem] = info.value.problems
+    assert problem.file == "recursive.bpmn" and problem.element_id == element and circle in problem.message
+
+
+def test_a_call_chain_without_a_circle_still_imports_and_starts(eng: Engine) -> None:
+    leaf = _process("leaf_x", '<bpmn:startEvent id="ls"/><bpmn:sequenceFlow id="lf" sourceRef="ls" targetRef="le"/>'
+                              '<bpmn:endEvent id="le"/>')
+    eng.import_files([("chain.bpmn", _definitions(_caller("top_x", "mid_x"), _caller("mid_x", "leaf_x"), leaf))])
+    with alarm():
+        assert eng.show(eng.start("top_x")).status == "completed"
+

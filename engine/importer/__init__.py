@@ -163,6 +163,7 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
             draft.executable = False
     callable_ids -= demoted
 
+    validate.call_cycles([(p, f.report) for f in bpmn for p in f.executable])
     inp = BuildInput(flow_nodes=_count_nodes(bpmn))
     for f in bpmn:
         if not f.executable:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from engine.importer.flows import Container, containers
 from engine.importer.metadata import FLOW_NODES
-from engine.importer.ns import BPMN, b, local, ns_of
+from engine.importer.ns import BPMN, ZEEBE, b, local, ns_of, q
 from engine.importer.problems import Report, line_of
 
 
@@ -73,6 +73,38 @@ def store_limits(processes: list[Any], exec_roots: list[Any], roles: dict[str, t
         if len(role) > MAX_ID and len(node_id) <= MAX_ID:
             report.problem(f"role {_short(role)!r} is {len(role)} characters long; the limit is {MAX_ID}",
                            element_id=node_id, line=line)
+
+
+def called_process(el: Any) -> str:
+    """The process id a call activity names (bpmn ``calledElement`` or zeebe:calledElement)."""
+    called = (el.get("calledElement") or "").strip()
+    for zc in el.iter(q(ZEEBE, "calledElement")):
+        called = called or (zc.get("processId") or "").strip()
+    return called
+
+
+def call_cycles(processes: list[tuple[Any, Report]]) -> None:
+    """A process that calls itself, directly or through others of the deployment, would nest
+    instances without end: refused at the call activity that closes the circle."""
+    calls: dict[str, list[tuple[Any, str]]] = {}
+    for process, _ in processes:
+        calls[process.get("id")] = [(el, called_process(el)) for el in process.iter(b("callActivity"))]
+    owner = {process.get("id"): report for process, report in processes}
+    done: set[str] = set()
+
+    def visit(pid: str, path: list[str]) -> None:
+        for el, called in calls.get(pid, []):
+            if called in path:
+                circle = " → ".join(path[path.index(called):] + [called])
+                owner[pid].problem(f"call activity calls {called!r} recursively ({circle}); "
+                                   "recursive calls never end", el)
+            elif called in calls and called not in done:
+                visit(called, path + [called])
+        done.add(pid)
+
+    for pid in calls:
+        if pid not in done:
+            visit(pid, [pid])
 
 
 def duplicate_ids(root: Any, exec_roots: list[Any], report: Report) -> None:
