@@ -667,3 +667,13 @@ def test_a_call_chain_without_a_circle_still_imports_and_starts(eng: Engine) -> 
     with alarm():
         assert eng.show(eng.start("top_x")).status == "completed"
 
+
+def test_a_flow_into_a_start_event_is_rejected_naming_the_flow(eng: Engine) -> None:
+    """Found by fuzzing: SpiffWorkflow's parser recursed without end and the rejection read
+    'model too deep to build (1 flow nodes)'."""
+    doc = _definitions(_process("loop_x", '<bpmn:startEvent id="s"/>\n<bpmn:sequenceFlow id="back" sourceRef="s" '
+                                          'targetRef="s"/>'))
+    with pytest.raises(ImportRejected) as info:
+        eng.import_files([("loop.bpmn", doc)])
+    [problem] = info.value.problems
+    assert problem.element_id == "back" and problem.line == 4 and "start event 's'" in problem.message

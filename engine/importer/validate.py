@@ -136,6 +136,9 @@ def flow_references(process: Any, report: Report) -> None:
                 elif ref not in c.nodes:
                     report.problem(f"sequence flow {end} {ref!r} does not name a flow node in "
                                    "the same process or subprocess", flow)
+                elif end == "targetRef" and c.nodes[ref].tag == b("startEvent"):
+                    report.problem(f"sequence flow leads into start event {ref!r}; a start event "
+                                   "cannot have incoming flows", flow)
 
 
 def start_event(process: Any, report: Report) -> None:
