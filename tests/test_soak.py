@@ -530,9 +530,6 @@ def _paragraph(s: dict[str, Any]) -> str:
             f"{s['duplicated']}, problems {len(s['problems'])}.")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug found by the soak test: a command acts before firing the "
-                                       "instance's overdue timers (InstanceCommands._run), so a late "
-                                       "acknowledgement cancels an SLA timer no worker had fired yet")
 def test_overdue_sla_timer_fires_before_a_late_acknowledgement(engine: Engine, clock: Any) -> None:
     """What the soak test saw as lost escalations, made deterministic: the SLA (PT4S) fell due
     while no worker ran; the responder acknowledges at 10 s.  The timer's time came first, so

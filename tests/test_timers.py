@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
+from engine.errors import Conflict
 from engine.timers import TimerService
 from engine.timers.scheduler import WAKE_JOB
 from tests.conftest import FIXTURES
@@ -86,3 +87,33 @@ def test_two_workers_on_one_database_fire_each_timer_once(database_url: str, clo
     finally:
         for worker in workers:
             worker.close()
+
+
+def test_an_overdue_interrupting_timer_fires_before_a_late_completion(engine: Engine, clock: ManualClock) -> None:
+    """No worker ran while the supervisor's 10-minute SLA passed; her acknowledgement at 12
+    minutes finds the escalation already due: it fires first (late, once), her task is
+    withdrawn and she is told so, and the backup has the task."""
+    engine.import_paths([MODEL])
+    iid = engine.start("camunda7_escalation")
+    [task] = engine.tasks(instance_id=iid)
+    clock.advance(timedelta(minutes=12))
+    try:
+        engine.complete(task.task_id, {}, actor="alice")
+    except Conflict as exc:
+        assert "withdrawn" in str(exc)
+    else:
+        raise AssertionError("a task withdrawn by its overdue escalation was completed")
+    [backup] = engine.tasks(instance_id=iid)
+    assert backup.bpmn_id == "notify_backup"
+    kinds = [e.kind for e in engine.show(iid).timeline]
+    assert kinds.count("timer_fired") == 1 and "task_completed" not in kinds
+
+
+def test_a_completion_at_the_deadline_itself_is_in_time(engine: Engine, clock: ManualClock) -> None:
+    engine.import_paths([MODEL])
+    iid = engine.start("camunda7_escalation")
+    [task] = engine.tasks(instance_id=iid)
+    clock.advance(timedelta(minutes=10))
+    engine.complete(task.task_id, {}, actor="alice")
+    kinds = [e.kind for e in engine.show(iid).timeline]
+    assert "timer_fired" not in kinds and "task_completed" in kinds

@@ -74,6 +74,15 @@ class _NothingDue(Exception):
         self.held = held
 
 
+class _TimersDueFirst(Exception):
+    """A completion found timers of its instance already overdue (no worker got there yet):
+    they fell due first, so they fire first (rolled back, never seen outside this module)."""
+
+    def __init__(self, instance_id: str):
+        super().__init__(instance_id)
+        self.instance_id = instance_id
+
+
 def start_form_defaults(definition: DefinitionInfo) -> dict[str, Any]:
     """Defaults declared on the start event's form seed the instance's data."""
     seeded: dict[str, Any] = {}
@@ -152,7 +161,16 @@ class InstanceCommands:
         return instance_id
 
     def complete(self, task_id: str, data: dict[str, Any], actor: str | None) -> str:
+        """Complete a human task.  Timers of the instance that were already overdue (a worker
+        was down or busy) fire first, in their own transaction, as they would have: a late
+        acknowledgement must not cancel an SLA escalation whose time had come.  A timer due at
+        the very instant of the completion does not: the responder made it in time."""
+        fire_overdue_first = True
+
         def act(wf: Any, ctx: CommandContext) -> None:
+            now = ctx.clock.now()
+            if fire_overdue_first and any(t.due_at < now for t in ctx.timers_before):
+                raise _TimersDueFirst(ctx.instance_id)
             task = ops.find_task(wf, task_id)
             if not ops.is_ready_human(task):
                 assert ctx.session is not None
@@ -161,6 +179,11 @@ class InstanceCommands:
                     f"task {task_id} was already completed or is no longer ready")
             ops.complete_task(wf, task_id, ctx.form_data)
             ctx.completed_by_actor.add(task_id)
+        try:
+            return self._run(None, actor, act, task=(task_id, data))
+        except _TimersDueFirst as overdue:
+            self._run(overdue.instance_id, None, lambda wf, ctx: None, allowed=("running", "incident"))
+        fire_overdue_first = False        # once: a cycle timer cannot hold the responder off
         return self._run(None, actor, act, task=(task_id, data))
 
     def cancel(self, instance_id: str, actor: str | None) -> None:
@@ -335,8 +358,11 @@ class InstanceCommands:
     @staticmethod
     def _missing_task(session: Session, task_id: str) -> Exception:
         done = session.scalars(select(AuditEventRow).where(
-            AuditEventRow.task_id == task_id, AuditEventRow.kind == "task_completed")
+            AuditEventRow.task_id == task_id, AuditEventRow.kind.in_(("task_completed", "task_cancelled")))
             .order_by(AuditEventRow.id.desc()).limit(1)).first()
+        if done is not None and done.kind == "task_cancelled":
+            return Conflict(f"task {task_id} was withdrawn at {isoformat(done.at)} "
+                            f"(its deadline escalated it, or the process moved on)")
         if done is not None:
             who = f" by {done.actor}" if done.actor and done.actor != "engine" else ""
             return Conflict(f"task {task_id} was already completed{who} at {isoformat(done.at)}")
