@@ -32,6 +32,7 @@ from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
 from engine.errors import EngineError, ImportRejected
+from engine.importer import parse_deployment
 from engine.importer.ns import BPMN, CAMUNDA, SIGNAVIO, SPIFF, ZEEBE
 from engine.store.database import normalise_url
 from tests.conftest import CORPUS, PG_URL, ROOT
@@ -677,3 +678,16 @@ def test_a_flow_into_a_start_event_is_rejected_naming_the_flow(eng: Engine) -> N
         eng.import_files([("loop.bpmn", doc)])
     [problem] = info.value.problems
     assert problem.element_id == "back" and problem.line == 4 and "start event 's'" in problem.message
+
+
+def test_a_diagram_position_that_is_not_a_number_is_read_as_zero_with_a_warning(eng: Engine) -> None:
+    """Found by fuzzing: SpiffWorkflow's float() on a shape's x failed, and the rejection read
+    'SpiffWorkflow failed with ValueError: could not convert string to float' with no line."""
+    seed = ROOT / "tests" / "fixtures" / "modelers" / "bpmnio_simple.bpmn"
+    data = re.sub(rb'(<dc:Bounds )x="[^"]*"', rb'\1x=""', seed.read_bytes(), count=3)
+    data = data.replace(b'id="bpmnio_simple"', b'id="bpmnio_positions"')
+    deployment = parse_deployment([("positions.bpmn", data)])
+    assert sum("is not a number (x='')" in w for w in deployment.warnings) == 3
+    [imported] = eng.import_files([("positions.bpmn", data)])
+    assert imported.executable
+    assert eng.diagram("bpmnio_positions")[1] == data        # the stored file is the one uploaded

@@ -92,6 +92,7 @@ def _drafts(f: _File) -> list[ProcessDraft]:
 
 
 def _validate(f: _File) -> None:
+    validate.diagram_positions(f.root, f.report)
     validate.duplicate_ids(f.root, f.executable, f.report)
     for process in f.executable:
         validate.start_event(process, f.report)

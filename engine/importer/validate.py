@@ -75,6 +75,28 @@ def store_limits(processes: list[Any], exec_roots: list[Any], roles: dict[str, t
                            element_id=node_id, line=line)
 
 
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+
+
+def diagram_positions(root: Any, report: Report) -> None:
+    """SpiffWorkflow reads every shape's x and y as floats (to order parallel branches) and
+    fails without a location on anything else: such a position is warned about and read as 0
+    (the stored file, which the diagram shows, is unchanged)."""
+    for shape in root.iter(q(BPMNDI, "BPMNShape")):
+        for bounds in shape.iter(q(DC, "Bounds")):
+            for axis in ("x", "y"):
+                value = bounds.get(axis)
+                if value is None:
+                    continue
+                try:
+                    float(value)
+                except ValueError:
+                    report.warn(f"diagram position of {shape.get('bpmnElement')!r} is not a number "
+                                f"({axis}={value!r}); read as 0", bounds)
+                    bounds.set(axis, "0")
+
+
 def called_process(el: Any) -> str:
     """The process id a call activity names (bpmn ``calledElement`` or zeebe:calledElement)."""
     called = (el.get("calledElement") or "").strip()
