@@ -114,6 +114,7 @@ def element_states(session: Session, instance_id: str, now: datetime) -> dict[st
     events = session.execute(select(AuditEventRow.kind, AuditEventRow.bpmn_id).where(
         AuditEventRow.instance_id == instance_id, AuditEventRow.bpmn_id.is_not(None)).order_by(AuditEventRow.id))
     for kind, bpmn_id in events:
+        bpmn_id = str(bpmn_id)                      # not NULL: the query says so
         if kind.endswith("_completed"):
             states[bpmn_id] = "completed"
         elif kind.endswith("_cancelled"):
@@ -152,7 +153,7 @@ def task_history(session: Session, task_id: str) -> TaskHistoryView:
     ready = next((e for e in events if e.kind.endswith("_ready")), None)
     instance = session.get(InstanceRow, end.instance_id)
     definition = session.get(DefinitionRow, instance.definition_id) if instance is not None else None
-    meta = ((definition.tasks or {}).get(end.bpmn_id) or {}) if definition is not None else {}
+    meta = ((definition.tasks or {}).get(end.bpmn_id or "") or {}) if definition is not None else {}
     due = (ready.detail or {}).get("due_at") if ready is not None else None
     completed = end.kind.endswith("_completed")
     return TaskHistoryView(

@@ -81,7 +81,8 @@ def _model(who: Principal) -> dict[str, Any]:
 
 def _link(endpoint: str, argument: str) -> Any:
     """``url_for`` once per request; each id is then put in with ``quote`` (ids are plain)."""
-    head, _, tail = url_for(endpoint, **{argument: "\x00"}).partition("%00")
+    values: dict[str, Any] = {argument: "\x00"}
+    head, _, tail = url_for(endpoint, **values).partition("%00")
     return lambda value: f"{head}{quote(value, safe='')}{tail}"
 
 
