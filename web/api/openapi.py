@@ -153,7 +153,8 @@ PATHS: dict[str, Any] = {
                 "parameters": [_query("status", "filter by status", {"type": "string", "enum": [
                     "running", "completed", "incident", "cancelled"]}), _query("key", "filter by definition key")],
                 "responses": {"200": _json({"type": "array", "items": _ref("InstanceSummary")}), **_errors(400)}},
-        "post": {"operationId": "startInstance", "summary": "Declare an incident: start a runbook (managers)",
+        "post": {"operationId": "startInstance", "summary": "Declare an incident: start a runbook (managers); "
+                 "data is checked against its start form (400 with errors per field)",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("StartRequest")}}},
                  "responses": {"201": _json(_ref("InstanceStatus"), "Started"), **_errors(400, 403, 404, 409, 422)}}},
     "/instances/{instance_id}": {
