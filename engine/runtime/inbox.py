@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, bindparam, cast, func, or_, select, type_coerce, update
+from sqlalchemy import Integer, String, Text, bindparam, cast, func, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from engine import people
@@ -52,9 +52,14 @@ class Filters:
     unclaimed: bool = False
     not_claimed_by: str | None = None
 
-    def shape(self) -> tuple[bool, ...]:
+    def shape(self) -> tuple[Any, ...]:
         return (self.roles is not None, bool(self.instance_id), bool(self.role), bool(self.key),
-                bool(self.claimed_by), self.unclaimed, bool(self.not_claimed_by))
+                bool(self.claimed_by), self.unclaimed, bool(self.not_claimed_by), self.merged_roles())
+
+    def merged_roles(self) -> int:
+        """How many roles are read one by one and merged (2 to MERGE_ROLES; else 0: one IN)."""
+        count = len(self.roles) if self.roles is not None else 0
+        return count if 2 <= count <= MERGE_ROLES else 0
 
     def params(self) -> dict[str, Any]:
         values = {"instance_id": self.instance_id, "role": self.role, "key": self.key,
@@ -62,13 +67,21 @@ class Filters:
         params: dict[str, Any] = {k: v for k, v in values.items() if v}
         if self.roles is not None:
             params["roles"] = list(self.roles)
+            if self.merged_roles():
+                params.update({f"role_{i}": r for i, r in enumerate(self.roles)})
         return params
 
 
-def _conditions(shape: tuple[bool, ...]) -> list[Any]:
-    roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by = shape
+#: a user of up to this many roles gets their deadline-ordered lists as one index walk per role
+#: (each stopping at the limit), merged: an IN over several roles makes SQLite sort every task
+#: of those roles to find the first hundred
+MERGE_ROLES = 8
+
+
+def _conditions(shape: tuple[Any, ...], per_role: bool = False) -> list[Any]:
+    roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by, _merged = shape
     where: list[Any] = []
-    if roles:
+    if roles and not per_role:
         where.append(_T.c.role.in_(bindparam("roles", expanding=True)))
     if instance_id:
         where.append(_T.c.instance_id == bindparam("instance_id"))
@@ -94,7 +107,7 @@ _statements: dict[tuple[Any, ...], Any] = {}
 _statements_lock = threading.Lock()
 
 
-def _statement(shape: tuple[bool, ...], part: str) -> Any:
+def _statement(shape: tuple[Any, ...], part: str) -> Any:
     """One prepared statement per filter shape and part (``due``: tasks with a deadline, earliest
     first, LIMIT :limit; ``undue``: the rest by readiness, LIMIT :limit; ``all``: no limit).
     Tasks are chosen on human_tasks alone (its (role, due_at) and due_at indexes walk in
@@ -103,7 +116,8 @@ def _statement(shape: tuple[bool, ...], part: str) -> Any:
     statement = _statements.get(cache_key)
     if statement is not None:
         return statement
-    where = _conditions(shape)
+    merged = shape[-1] if part != "all" else 0
+    where = _conditions(shape, per_role=bool(merged))
     if part == "due":
         where.append(_T.c.due_at.is_not(None))
         order: tuple[Any, ...] = (_T.c.due_at, _T.c.ready_at, _T.c.id)
@@ -112,10 +126,18 @@ def _statement(shape: tuple[bool, ...], part: str) -> Any:
         order = (_T.c.ready_at, _T.c.id)
     else:
         order = (_T.c.due_at.is_(None), _T.c.due_at, _T.c.ready_at, _T.c.id)
-    chosen_query = select(*(_T.c[c] for c in _COLUMNS)).where(*where).order_by(*order)
-    if part != "all":
-        chosen_query = chosen_query.limit(bindparam("limit", type_=Integer))
-    chosen = chosen_query.subquery("chosen")
+    if merged:
+        branches = [select(*(_T.c[c] for c in _COLUMNS)).where(_T.c.role == bindparam(f"role_{i}"), *where)
+                    .order_by(*order).limit(bindparam("limit", type_=Integer)).subquery(f"role_{i}")
+                    for i in range(merged)]
+        union = union_all(*(select(branch) for branch in branches)).subquery("merged")
+        chosen = (select(union).order_by(*(union.c[c.name] for c in order))
+                  .limit(bindparam("limit", type_=Integer)).subquery("chosen"))
+    else:
+        chosen_query = select(*(_T.c[c] for c in _COLUMNS)).where(*where).order_by(*order)
+        if part != "all":
+            chosen_query = chosen_query.limit(bindparam("limit", type_=Integer))
+        chosen = chosen_query.subquery("chosen")
     columns = [type_coerce(chosen.c[c], _RAW[c]) if c in _RAW else
                cast(chosen.c[c], Text) if c == "form" else chosen.c[c] for c in _COLUMNS]
     outer_order = [chosen.c.due_at.is_(None), chosen.c.due_at, chosen.c.ready_at, chosen.c.id]
