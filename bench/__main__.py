@@ -124,9 +124,9 @@ def suite_runners(args: argparse.Namespace, pg_url: str | None,
         return run_timers(timer_settings(args), pg_url, pg_version, log)
 
     def workers() -> dict[str, Any]:
-        from bench.workers import FULL_INSTANCES, QUICK_INSTANCES, run_workers
+        from bench.workers import FULL_INSTANCES, FULL_REPEAT, QUICK_INSTANCES, QUICK_REPEAT, run_workers
         n = args.worker_instances or (QUICK_INSTANCES if args.quick else FULL_INSTANCES)
-        return run_workers(n, pg_url, pg_version, log)
+        return run_workers(n, pg_url, pg_version, log, repeat=QUICK_REPEAT if args.quick else FULL_REPEAT)
 
     def inbox() -> dict[str, Any]:
         from bench.inbox import run

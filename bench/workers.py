@@ -47,6 +47,7 @@ from bench.timers import TIMER_MODEL, _fired_events, _pending_timers, _status_co
 
 Log = Callable[[str], None]
 FULL_INSTANCES, QUICK_INSTANCES = 2_000, 300
+FULL_REPEAT, QUICK_REPEAT = 2, 1      # runs per process count (ABBA order: 1, 2, 2, 1)
 DELAY = "PT1S"
 
 
@@ -212,29 +213,52 @@ def run_processes(url: str, k: int, n: int, timeout_s: float = 900.0) -> dict[st
     }
 
 
+def _order(processes: tuple[int, ...], repeat: int) -> list[int]:
+    """Run order: ABBA… (1, 2, 2, 1, 1, 2 …) so that a load that drifts during the suite
+    weighs on both process counts alike."""
+    order: list[int] = []
+    for r in range(repeat):
+        order.extend(processes if r % 2 == 0 else tuple(reversed(processes)))
+    return order
+
+
+def _aggregate(k: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def mean(key: str) -> float | None:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        return sum(values) / len(values) if values else None
+    return {"processes": k, "instances": runs[0]["instances"], "repeats": len(runs),
+            "per_s_firing": mean("per_s_firing"), "per_s_wall": mean("per_s_wall"),
+            "exactly_once": all(r["exactly_once"] for r in runs), "runs": runs}
+
+
 def run_workers(instances: int, pg_url: str | None, pg_version: str | None, log: Log = _stderr_log,
-                processes: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
-    """Build the template once, then one run per entry of ``processes`` on its own copy."""
+                processes: tuple[int, ...] = (1, 2), repeat: int = 1) -> dict[str, Any]:
+    """Build the template once, then one run per process count, ``repeat`` times in ABBA order,
+    each on its own fresh copy; per process count the mean rate of its runs."""
     t_all = time.perf_counter()
+    done: dict[int, list[dict[str, Any]]] = {k: [] for k in processes}
+    sequence = []
     with _databases(pg_url, pg_version) as (backend, template_url, fresh_copy):
         log(f"workers {backend}: building the template, {instances:,} instances with due timers")
         template = _build_template(template_url, instances, log)
         log(f"  template built in {template['create_s']:.1f} s ({template['create_per_s']:.0f}/s)")
-        runs: dict[str, Any] = {}
-        for k in processes:
+        for k in _order(processes, repeat):
             with fresh_copy() as url:
                 log(f"workers {backend}: {k} process(es) of `contiflow worker --once` on a copy")
                 run = run_processes(url, k, instances)
-                runs[str(k)] = run
+                run["order"] = len(sequence) + 1
+                done[k].append(run)
+                sequence.append(run)
                 log(f"  {k}: wall {run['wall_s']:.1f} s ({run['per_s_wall']:.0f}/s), firing "
                     f"{run['per_s_firing'] or 0:.0f}/s, split {run['instances_run']}, "
                     f"exactly once: {run['exactly_once']}")
+    runs = {str(k): _aggregate(k, done[k]) for k in processes}
     one, two = runs.get("1"), runs.get("2")
+    command = worker_command()
     result: dict[str, Any] = {
         "backend": backend, "postgresql": pg_version, "model": str(TIMER_MODEL.path.relative_to(
             TIMER_MODEL.path.parents[2])), "delay": DELAY, "instances": instances, "cpus": os.cpu_count(),
-        "command": " ".join(Path(worker_command()[0]).name if i == 0 else a
-                            for i, a in enumerate(worker_command())),
+        "command": " ".join([Path(command[0]).name, *command[1:]]), "repeat": repeat,
         "template": template, "runs": runs, "total_s": time.perf_counter() - t_all,
     }
     if one and two:
@@ -246,17 +270,19 @@ def run_workers(instances: int, pg_url: str | None, pg_version: str | None, log:
 
 def markdown(result: dict[str, Any]) -> str:
     from bench.report import table
-    headers = ["processes", "instances", "wall s", "inst/s (wall)", "firing span s", "inst/s (firing)",
+    headers = ["run", "processes", "instances", "wall s", "inst/s (wall)", "firing span s", "inst/s (firing)",
                "split (instances_run)", "exactly once"]
-    rows = []
-    for k, r in result["runs"].items():
-        rows.append([k, f"{r['instances']:,}", f"{r['wall_s']:.2f}", f"{r['per_s_wall']:.0f}",
-                     f"{r['firing_span_s'] or 0:.2f}", f"{r['per_s_firing'] or 0:.0f}",
-                     " / ".join("?" if x is None else f"{x:,}" for x in r["instances_run"]),
-                     "yes" if r["exactly_once"] else "NO"])
-    out = [table(headers, rows, True)]
+    runs = sorted((r for agg in result["runs"].values() for r in agg["runs"]), key=lambda r: r["order"])
+    rows = [[str(r["order"]), str(r["processes"]), f"{r['instances']:,}", f"{r['wall_s']:.2f}",
+             f"{r['per_s_wall']:.0f}", f"{r['firing_span_s'] or 0:.2f}", f"{r['per_s_firing'] or 0:.0f}",
+             " / ".join("?" if x is None else f"{x:,}" for x in r["instances_run"]),
+             "yes" if r["exactly_once"] else "NO"] for r in runs]
+    out = [table(headers, rows, True, right={2, 3, 4, 5, 6})]
     if "ratio_firing" in result:
-        out += ["", f"2 ÷ 1 processes: {result['ratio_firing'] or 0:.2f}× (firing), "
+        means = ", ".join(f"{k} process{'es' if k != '1' else ''} {agg['per_s_firing'] or 0:.0f}/s"
+                          for k, agg in result["runs"].items())
+        out += ["", f"Mean firing rate over {result['repeat']} run(s) each ({means}, ABBA order): "
+                    f"2 ÷ 1 processes = {result['ratio_firing'] or 0:.2f}× (firing), "
                     f"{result['ratio_wall'] or 0:.2f}× (wall, with process start-up); {result['backend']}, "
                     f"{result['cpus']} CPUs shared with the database server — the ceiling is below 2×."]
     return "\n".join(out)
@@ -267,13 +293,16 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help=f"{QUICK_INSTANCES} instances")
     ap.add_argument("--instances", type=int, help=f"instances (default {FULL_INSTANCES:,})")
+    ap.add_argument("--repeat", type=int, help=f"runs per process count, ABBA order (default {FULL_REPEAT}; "
+                                               f"--quick: {QUICK_REPEAT})")
     ap.add_argument("--postgres", metavar="URL")
     ap.add_argument("--no-postgres", action="store_true", help="SQLite (writers serialised: not the target)")
     args = ap.parse_args(argv)
     url, version, why = resolve_postgres(args.postgres, args.no_postgres)
     _stderr_log(f"PostgreSQL: {why}")
     n = args.instances or (QUICK_INSTANCES if args.quick else FULL_INSTANCES)
-    result = run_workers(n, url, version)
+    repeat = args.repeat or (QUICK_REPEAT if args.quick else FULL_REPEAT)
+    result = run_workers(n, url, version, repeat=repeat)
     print(markdown(result))
     return 0 if result.get("all_exactly_once") else 1
 

@@ -22,10 +22,12 @@ def test_workers_on_sqlite_advance_each_instance_exactly_once() -> None:
     result = run_workers(4, None, None, log=_quiet)
     assert result["backend"] == "sqlite"
     assert set(result["runs"]) == {"1", "2"}
-    for run in result["runs"].values():
-        assert run["exactly_once"], run
-        assert run["instances_run_total"] == 4
-        assert run["exit_codes"] == [0] * run["processes"]
+    for agg in result["runs"].values():
+        assert agg["exactly_once"] and len(agg["runs"]) == 1
+        for run in agg["runs"]:
+            assert run["exactly_once"], run
+            assert run["instances_run_total"] == 4
+            assert run["exit_codes"] == [0] * run["processes"]
     assert result["all_exactly_once"] and result["ratio_firing"] is not None
     assert "2 ÷ 1 processes" in workers_markdown(result)
     rows = summary.worker_rows(result)
