@@ -173,7 +173,7 @@ class Engine:
             if not (key or claimed_by or unclaimed or not_claimed_by or limit is not None or roles is not None):
                 return queries.list_tasks(session, instance_id, role)
             return inbox.select_tasks(session, roles, instance_id, role, key, claimed_by, unclaimed,
-                                      not_claimed_by, limit)
+                                      not_claimed_by, limit, self.commands.definitions)
 
     def tasks_json(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
                    claimed_by: str | None = None, unclaimed: bool = False, not_claimed_by: str | None = None,
@@ -183,7 +183,7 @@ class Engine:
         for the inbox API: one query, no view objects."""
         with self.sessions() as session:
             return inbox.task_dicts(session, inbox.Filters(roles, instance_id, role, key, claimed_by, unclaimed,
-                                                           not_claimed_by), limit)
+                                                           not_claimed_by), limit, self.commands.definitions)
 
     def tasks_count(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
                     claimed_by: str | None = None, unclaimed: bool = False,

@@ -3,19 +3,19 @@ Claims say who is working on a task; they do not lock others out of completing i
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, bindparam, cast, func, or_, select, type_coerce, union_all, update
+from sqlalchemy import Integer, String, bindparam, func, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from engine import people
 from engine.clock import as_utc, isoformat
 from engine.errors import Conflict, NotFound
+from engine.runtime.definition_cache import DefinitionCache, DefinitionInfo
 from engine.runtime.queries import task_view
 from engine.store.models import DefinitionRow, HumanTaskRow, InstanceRow, UserRow
 from engine.views import TaskView
@@ -99,9 +99,10 @@ def _conditions(shape: tuple[Any, ...], per_role: bool = False) -> list[Any]:
     return where
 
 
-#: the inbox's columns: datetimes as the driver gives them (SQLite: text) and the form as JSON
-#: text, turned into the API's strings and (cached) lists without SQLAlchemy's per-value types
-_COLUMNS = ("id", "instance_id", "bpmn_id", "name", "role", "due_at", "form", "ready_at", "claimed_by", "drill")
+#: the inbox's columns: datetimes as the driver gives them (SQLite: text), turned into the API's
+#: strings without SQLAlchemy's per-value types.  The form and the runbook key are not read: they
+#: are the definition's (immutable per version), from the engine's in-memory definition cache
+_COLUMNS = ("id", "instance_id", "bpmn_id", "name", "role", "due_at", "ready_at", "claimed_by", "drill")
 _RAW = {"due_at": String, "ready_at": String}
 _statements: dict[tuple[Any, ...], Any] = {}
 _statements_lock = threading.Lock()
@@ -111,7 +112,8 @@ def _statement(shape: tuple[Any, ...], part: str) -> Any:
     """One prepared statement per filter shape and part (``due``: tasks with a deadline, earliest
     first, LIMIT :limit; ``undue``: the rest by readiness, LIMIT :limit; ``all``: no limit).
     Tasks are chosen on human_tasks alone (its (role, due_at) and due_at indexes walk in
-    deadline order and stop at the limit), then labelled with the runbook key and business key."""
+    deadline order and stop at the limit), then joined to their instance (definition id,
+    business key)."""
     cache_key = (shape, part)
     statement = _statements.get(cache_key)
     if statement is not None:
@@ -138,12 +140,10 @@ def _statement(shape: tuple[Any, ...], part: str) -> Any:
         if part != "all":
             chosen_query = chosen_query.limit(bindparam("limit", type_=Integer))
         chosen = chosen_query.subquery("chosen")
-    columns = [type_coerce(chosen.c[c], _RAW[c]) if c in _RAW else
-               cast(chosen.c[c], Text) if c == "form" else chosen.c[c] for c in _COLUMNS]
+    columns = [type_coerce(chosen.c[c], _RAW[c]) if c in _RAW else chosen.c[c] for c in _COLUMNS]
     outer_order = [chosen.c.due_at.is_(None), chosen.c.due_at, chosen.c.ready_at, chosen.c.id]
-    statement = (select(*columns, _D.c.key, _I.c.business_key)
-                 .select_from(chosen.join(_I, _I.c.id == chosen.c.instance_id)
-                              .join(_D, _D.c.id == _I.c.definition_id))
+    statement = (select(*columns, _I.c.definition_id, _I.c.business_key)
+                 .select_from(chosen.join(_I, _I.c.id == chosen.c.instance_id))
                  .order_by(*(outer_order if part == "all" else outer_order[1:] if part == "due"
                              else outer_order[2:])))
     with _statements_lock:
@@ -165,20 +165,25 @@ def _rows(session: Session, filters: Filters, limit: int | None) -> list[Any]:
     return rows
 
 
-_forms: dict[str, list[Any]] = {}
+class _Definitions:
+    """Definition id -> (key, BPMN id -> form fields) for one listing, from the engine's
+    definition cache (a definition version never changes)."""
+
+    def __init__(self, session: Session, cache: DefinitionCache | None):
+        self.session, self.cache = session, cache or DefinitionCache()
+        self.seen: dict[int, DefinitionInfo] = {}
+
+    def __call__(self, definition_id: int) -> DefinitionInfo:
+        info = self.seen.get(definition_id)
+        if info is None:
+            info = self.seen[definition_id] = self.cache.get(self.session, definition_id)
+        return info
 
 
-def _form(text: str | None) -> list[Any]:
-    """The form fields for a stored JSON text.  Forms repeat (one per task of a model), so each
-    text is decoded once; the lists are shared and must be treated as read-only."""
-    if not text:
-        return []
-    form = _forms.get(text)
-    if form is None:
-        if len(_forms) > 4096:
-            _forms.clear()
-        form = _forms[text] = json.loads(text) or []
-    return form
+def _form(info: DefinitionInfo, bpmn_id: str) -> list[Any]:
+    """The task's form fields as the projection stored them (``meta["form"] or []``); shared
+    lists, to be treated as read-only."""
+    return (info.tasks.get(bpmn_id) or {}).get("form") or []
 
 
 def _iso(value: Any) -> str | None:
@@ -201,25 +206,34 @@ def _moment(value: Any) -> datetime | None:
     return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def task_dicts(session: Session, filters: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+def task_dicts(session: Session, filters: Filters, limit: int | None = None,
+               definitions: DefinitionCache | None = None) -> list[dict[str, Any]]:
     """Open tasks as JSON-ready dicts: the task shape of ``TaskView.to_json`` plus ``key`` and
     ``business_key`` -- the inbox API's hot path (no view objects, no per-row type processing)."""
-    return [{"task_id": r[0], "instance_id": r[1], "bpmn_id": r[2], "name": r[3], "role": r[4],
-             "due_at": _iso(r[5]), "form": _form(r[6]), "ready_at": _iso(r[7]), "claimed_by": r[8],
-             "drill": bool(r[9]), "key": r[10], "business_key": r[11]}
-            for r in _rows(session, filters, limit)]
+    info = _Definitions(session, definitions)
+    out = []
+    for r in _rows(session, filters, limit):
+        definition = info(r[9])
+        out.append({"task_id": r[0], "instance_id": r[1], "bpmn_id": r[2], "name": r[3], "role": r[4],
+                    "due_at": _iso(r[5]), "form": _form(definition, r[2]), "ready_at": _iso(r[6]),
+                    "claimed_by": r[7], "drill": bool(r[8]), "key": definition.key, "business_key": r[10]})
+    return out
 
 
 def select_tasks(session: Session, roles: Sequence[str] | None = None, instance_id: str | None = None,
                  role: str | None = None, key: str | None = None, claimed_by: str | None = None,
                  unclaimed: bool = False, not_claimed_by: str | None = None,
-                 limit: int | None = None) -> list[TaskView]:
+                 limit: int | None = None, definitions: DefinitionCache | None = None) -> list[TaskView]:
     """Open tasks matching the filters (``roles`` None: any role), earliest deadline first (no
     deadline last), at most ``limit``; each carries its runbook key and business key."""
     filters = Filters(roles, instance_id, role, key, claimed_by, unclaimed, not_claimed_by)
-    return [TaskView(r[0], r[1], r[2], r[3], r[4], _moment(r[5]), list(_form(r[6])), _moment(r[7]), r[8],
-                     bool(r[9]), r[10], r[11])
-            for r in _rows(session, filters, limit)]
+    info = _Definitions(session, definitions)
+    out = []
+    for r in _rows(session, filters, limit):
+        definition = info(r[9])
+        out.append(TaskView(r[0], r[1], r[2], r[3], r[4], _moment(r[5]), list(_form(definition, r[2])),
+                            _moment(r[6]), r[7], bool(r[8]), definition.key, r[10]))
+    return out
 
 
 def count_tasks(session: Session, roles: Sequence[str] | None = None, instance_id: str | None = None,

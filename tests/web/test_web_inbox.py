@@ -114,6 +114,8 @@ def test_fast_task_json_equals_the_view_shape(web_engine: Engine, clock: ManualC
             assert fast == [{**v.to_json(), "key": v.key, "business_key": v.business_key} for v in views], filters
             assert web_engine.tasks_count(**filters) >= len(fast)          # type: ignore[arg-type]
     listed = web_engine.tasks_json()
+    stored = {t.task_id: t.form for t in web_engine.tasks()}              # the projection's own column
+    assert {t["task_id"]: t["form"] for t in listed} == stored and any(stored.values())
     assert any(t["due_at"] and t["due_at"].endswith(".250000Z") for t in listed)
     due = [t["due_at"] is None for t in listed]
     assert due == sorted(due) and [t["due_at"] for t in listed if t["due_at"]] == sorted(
