@@ -96,6 +96,27 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_restart(database_url
         second.close()
 
 
+def test_a_mail_sent_again_after_a_crash_keeps_its_message_id(database_url: str, clock: ManualClock,
+                                                              smtp, hook) -> None:
+    """The worker died after the SMTP server took the mail but before it was recorded: the
+    takeover sends it again with the same Message-ID, so mail clients show it once."""
+    engine = _engine(database_url, clock, smtp.port)
+    try:
+        engine.load_people(_people(hook.url))
+        engine.import_paths([MODEL])
+        engine.start("notify_role")
+        [nid] = engine.outbox.due_ids()
+        row = engine.outbox._claim(nid)
+        assert row is not None
+        engine.outbox.senders["email"](row)                 # sent ... and the worker dies here
+        clock.advance(STALE_CLAIM)
+        assert engine.deliver_notifications() == 1
+        first, again = smtp.messages
+        assert first["Message-ID"] == again["Message-ID"] and first["Message-ID"].endswith("@localhost>")
+    finally:
+        engine.close()
+
+
 def test_role_with_no_members_is_an_incident_that_says_so(engine: Engine, hook) -> None:
     engine.load_people(_people(hook.url))
     engine.import_files([("m.bpmn", MODEL.read_bytes().replace(b">it_supervisor<", b">empty_role<"))])

@@ -4,11 +4,11 @@ The webhook body carries ``text`` so Slack-compatible receivers show it as is.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import smtplib
 import urllib.request
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from engine.config import Config
 from engine.store.models import NotificationRow
@@ -24,13 +24,21 @@ class SmtpSender:
         message["From"] = self.sender
         message["To"] = row.target
         message["Subject"] = row.subject
-        message["Message-ID"] = make_msgid(idstring=f"n{row.id}", domain="contiflow")
+        message["Message-ID"] = message_id(row, self.sender)
         message["X-Contiflow-Notification"] = row.key
         if row.drill:
             message["X-Contiflow-Drill"] = "yes"
         message.set_content(row.body)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.send_message(message)
+
+
+def message_id(row: NotificationRow, mail_from: str) -> str:
+    """The same Message-ID every time this row is sent: a message re-sent after a worker died
+    mid-send is recognised as one by mail clients (it is keyed like the webhook's
+    Idempotency-Key)."""
+    domain = mail_from.rpartition("@")[2] or "contiflow"
+    return f"<contiflow.{hashlib.sha256(row.key.encode()).hexdigest()[:32]}@{domain}>"
 
 
 class WebhookSender:

@@ -1,7 +1,7 @@
 """The outbox: queue in the command's transaction, deliver after commit, retry with backoff.
 
 Delivery claims rows (pending -> sending) before sending, so two workers never send the same
-message: on PostgreSQL a batch at a time, selected ``FOR UPDATE SKIP LOCKED`` and marked in the
+message: on PostgreSQL one at a time, selected ``FOR UPDATE SKIP LOCKED`` and marked in the
 same transaction (workers take different rows and never wait for each other); on SQLite one
 row at a time with a conditional UPDATE.  A claim older than ``STALE_CLAIM`` (a worker killed
 mid-send) is taken over.  After
@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BACKOFF = [timedelta(seconds=s) for s in (10, 30, 120, 600)]
-STALE_CLAIM = timedelta(minutes=5)
-#: rows claimed at once on PostgreSQL: small, so a batch is sent well within STALE_CLAIM
-CLAIM_BATCH = 10
+#: a claim this old is a worker that died mid-send; senders time out after 10 s per step
+STALE_CLAIM = timedelta(minutes=2)
+#: rows claimed at once on PostgreSQL: one, so a worker killed mid-send strands only the message
+#: it was sending (for STALE_CLAIM), never a batch of others it had not reached
+CLAIM_BATCH = 1
 #: the most messages one deliver_due call sends (the next sweep sends the rest)
 MAX_PER_CALL = 1000
 
