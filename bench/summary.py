@@ -95,7 +95,7 @@ def worker_rows(workers: dict[str, Any]) -> list[dict[str, Any]]:
     if not (one and two):
         return []
     r = workers.get("ratio_firing")
-    runs = f" (mean of {workers['repeat']} runs each)" if workers.get("repeat", 1) > 1 else ""
+    runs = f", mean of {workers['repeat']} runs each" if workers.get("repeat", 1) > 1 else ""
     return [_row("workers", f"2 worker processes vs 1, {workers['instances']:,} due timers, {workers['backend']}",
                  f"2 processes {two['per_s_firing']:.0f} inst/s (firing span{runs})",
                  f"1 process {one['per_s_firing']:.0f} inst/s",
