@@ -33,7 +33,7 @@ from engine.clock import ManualClock
 from engine.config import Config
 from engine.store.database import normalise_url
 from tests.conftest import PG_URL
-from tests.web.conftest import OUTAGE, PEOPLE, TOKEN, WEB_FORM, CapturingSender, bearer
+from tests.web.conftest import OUTAGE, PEOPLE, TOKEN, WEB_FORM, CapturingSender, bearer, sign_in
 from web.api.openapi import document
 from web.app import create_app
 
@@ -83,3 +83,25 @@ def test_the_fuzzed_document_is_the_served_one(fuzz_app: Flask) -> None:
           suppress_health_check=list(HealthCheck))
 def test_no_request_ends_in_a_server_error_or_breaks_the_document(case: Any, fuzz_app: Flask) -> None:
     case.call_and_validate(app=fuzz_app, headers=bearer(), checks=CHECKS)
+
+
+@pytest.fixture(scope="module")
+def alice(fuzz_app: Flask) -> tuple[str, str]:
+    """A responder's browser session (no admin, no manager): its cookie and CSRF token."""
+    client = fuzz_app.test_client()
+    token = sign_in(client, "alice")
+    cookie = client.get_cookie("contiflow_session")
+    assert cookie is not None
+    return cookie.value, token
+
+
+@schema.parametrize()
+@settings(max_examples=max(1, EXAMPLES // 3), derandomize=True, database=None, deadline=None,
+          print_blob=False, suppress_health_check=list(HealthCheck))
+def test_a_responders_session_gets_no_server_error_either(case: Any, fuzz_app: Flask, alice: tuple[str, str]) -> None:
+    """The same, as a signed-in responder (session cookie and X-CSRFToken): the 403 paths."""
+    cookie, csrf = alice
+    response = case.call(app=fuzz_app, headers={"X-CSRFToken": csrf}, cookies={"contiflow_session": cookie})
+    if case.operation.path == "/me" and case.method == "GET" and response.status_code == 200:
+        assert response.json()["username"] == "alice"          # the session really was used
+    case.validate_response(response, checks=CHECKS)
