@@ -100,12 +100,16 @@ def _security_headers(app: Flask) -> None:
         return {"me": auth.current(), "csrf_token": generate_csrf,
                 "poll_seconds": auth.settings().poll_seconds}
 
+    hsts = app.extensions["contiflow.settings"].secure_cookies
+
     @app.after_request
     def headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if hsts:            # served over TLS (secure cookies): browsers must never fall back to http
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint and not request.endpoint.startswith("assets.") and "principal" in g:
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -103,3 +103,12 @@ def test_app_starts_and_stops_the_timer_service(web_engine) -> None:
         assert service.scheduler.running
     finally:
         service.stop()
+
+
+def test_hsts_only_when_served_over_tls(web_engine) -> None:  # type: ignore[no-untyped-def]
+    """Secure cookies mean TLS in front: then browsers are told to stay on https."""
+    from web.app import create_app
+    plain = create_app(web_engine, config={"secure_cookies": False}, start_scheduler=False, testing=True)
+    assert "Strict-Transport-Security" not in plain.test_client().get("/login").headers
+    tls = create_app(web_engine, config={"secure_cookies": True}, start_scheduler=False, testing=True)
+    assert tls.test_client().get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
