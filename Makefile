@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-fast bench lint
+.PHONY: install run test test-fast bench lint soak
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -23,6 +23,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# the crash-safety soak test alone (PostgreSQL; also part of `make test` when it is configured)
+soak: install
+	CONTIFLOW_TEST_DATABASE_URL=$${CONTIFLOW_TEST_DATABASE_URL:-postgresql://root@127.0.0.1:5432/test} \
+	  $(BIN)/pytest -m soak -s tests/test_soak.py
 
 bench: install
 	$(PY) -m bench
