@@ -197,6 +197,9 @@ def _iso(value: Any) -> str | None:
                 return f"{value[:10]}T{value[11:19]}Z"
             return f"{value[:10]}T{value[11:]}Z"
         value = datetime.fromisoformat(value)
+    offset = value.utcoffset()
+    if offset is not None and not offset:      # PostgreSQL in UTC: no conversion needed
+        return value.replace(tzinfo=None).isoformat() + "Z"
     return isoformat(value)
 
 

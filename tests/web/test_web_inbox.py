@@ -133,6 +133,11 @@ def test_stored_time_text_is_formatted_like_isoformat() -> None:
         stored = moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")     # SQLAlchemy's SQLite form
         assert _iso(stored) == isoformat(moment) == _iso(moment)
     assert _iso("2026-01-02 03:04:05") == "2026-01-02T03:04:05Z" and _iso(None) is None
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+    for zone in (ZoneInfo("Etc/UTC"), timezone(timedelta(hours=2)), ZoneInfo("America/New_York")):
+        moment = datetime(2026, 3, 4, 5, 6, 7, 89, tzinfo=zone)              # as a driver may hand it over
+        assert _iso(moment) == isoformat(moment) and _iso(moment.replace(microsecond=0)).endswith(":07Z")
 
 
 def test_api_lists_the_callers_roles_only_without_looking_the_user_up_again(login, outage: str,
