@@ -21,6 +21,7 @@ from engine.drills.scenario import Scenario
 from engine.errors import ImportProblem, ImportRejected, InvalidInput, NotFound
 from engine.notify.channels import default_senders
 from engine.notify.outbox import Outbox
+from engine.people import Person
 from engine.runtime import inbox, queries
 from engine.runtime.commands import InstanceCommands
 from engine.services import ServiceRegistry, default_registry
@@ -43,7 +44,9 @@ class Engine:
         self.sessions = session_factory(self.db)
         self.commands = InstanceCommands(self.sessions, self.clock, self.services,
                                          sandbox.Limits(seconds=self.config.script_time_limit))
-        self.outbox = Outbox(self.sessions, self.clock, senders or default_senders(self.config))
+        # default_senders() is annotated dict[str, object]; its values are the callable senders
+        self.outbox = Outbox(self.sessions, self.clock,
+                             senders or default_senders(self.config))  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.db.dispose()
@@ -136,11 +139,11 @@ class Engine:
         with self.sessions() as session:
             return people.list_roles(session)
 
-    def people(self) -> list[people.Person]:
+    def people(self) -> list[Person]:
         with self.sessions() as session:
             return people.list_people(session)
 
-    def authenticate(self, username: str, password: str) -> people.Person | None:
+    def authenticate(self, username: str, password: str) -> Person | None:
         with self.sessions() as session:
             return people.authenticate(session, username, password)
 

@@ -59,7 +59,8 @@ def risk_from(values: dict[str, Any]) -> Risk:
         if not 1 <= number <= 5:
             raise InvalidInput(f"'{name}' must be a whole number from 1 to 5, not {raw!r}")
         scores[name] = number
-    return Risk(id=ref, risk=text, **scores, **{n: _text(values, n) for n in _RISK_TEXT})
+    return Risk(id=ref, risk=text, likelihood=scores["likelihood"], impact=scores["impact"],
+                **{n: _text(values, n) for n in _RISK_TEXT})
 
 
 def target_from(values: dict[str, Any]) -> Target:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from engine.errors import EngineError
 from engine.importer.ns import SPIFF, b, local, q
@@ -36,7 +36,10 @@ def _owner(el: Any) -> Any:
     return node if node is not None else el
 
 
-def _code(process: Any) -> Iterator[tuple[Any, str, str, str]]:
+_Code = tuple[Any, str, str, Literal["eval", "exec"]]     # (element, what, source, mode)
+
+
+def _code(process: Any) -> Iterator[_Code]:
     """(element, what, source, mode) for every piece of code in the process."""
     for el in process.iter():
         if not isinstance(el.tag, str):
@@ -54,7 +57,7 @@ def _code(process: Any) -> Iterator[tuple[Any, str, str, str]]:
             yield el, f"service parameter {el.get('id')!r}", el.get("value") or "None", "eval"
 
 
-def _correlations(root: Any) -> Iterator[tuple[Any, str, str, str]]:
+def _correlations(root: Any) -> Iterator[_Code]:
     for expr in root.iter(b("correlationPropertyRetrievalExpression")):
         for fe in expr:
             if (fe.text or "").strip():

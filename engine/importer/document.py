@@ -66,7 +66,7 @@ def drop_data_stores(root: Any, report: Report) -> None:
 
 def _container_chain(el: Any) -> list[Any]:
     """The task's enclosing container, then that container's parent container."""
-    chain = []
+    chain: list[Any] = []
     node = el.getparent()
     while node is not None and len(chain) < 2:
         if local(node.tag) in ("process", "subProcess", "transaction", "adHocSubProcess"):

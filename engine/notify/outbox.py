@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
@@ -128,12 +128,13 @@ class Outbox:
     def _claim(self, notification_id: int) -> NotificationRow | None:
         now = self.clock.now()
         with self.sessions.begin() as session:
-            claimed = session.execute(update(NotificationRow).where(
+            # DML through the session returns a CursorResult (typed as the general Result)
+            claimed = cast(CursorResult[Any], session.execute(update(NotificationRow).where(
                 NotificationRow.id == notification_id,
                 or_(NotificationRow.status == "pending",
                     (NotificationRow.status == "sending") & (NotificationRow.claimed_at <= now - STALE_CLAIM)),
             ).values(status="sending", claimed_at=now, attempts=NotificationRow.attempts + 1)
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)))
             if claimed.rowcount != 1:
                 return None               # another worker has it
             row = session.get(NotificationRow, notification_id)
@@ -189,9 +190,9 @@ class Outbox:
         """Retry failed notifications of an instance (after fixing the mail server, say)."""
         now = self.clock.now()
         with self.sessions.begin() as session:
-            result = session.execute(update(NotificationRow).where(
+            result = cast(CursorResult[Any], session.execute(update(NotificationRow).where(
                 NotificationRow.instance_id == instance_id, NotificationRow.status == "failed")
-                .values(status="pending", attempts=0, next_attempt_at=now))
+                .values(status="pending", attempts=0, next_attempt_at=now)))
             return int(result.rowcount or 0)
 
 

@@ -3,14 +3,17 @@ statements with bound parameters (SQLAlchemy caches their compiled form)."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from typing import cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 
 from engine.store.models import AuditEventRow, HumanTaskRow, InstanceRow, TimerRow
 
-INSTANCES = InstanceRow.__table__
-TASKS = HumanTaskRow.__table__
-TIMERS = TimerRow.__table__
-AUDIT = AuditEventRow.__table__
+# each model is mapped to a Table; DeclarativeBase annotates ``__table__`` as any FromClause
+INSTANCES = cast(Table, InstanceRow.__table__)
+TASKS = cast(Table, HumanTaskRow.__table__)
+TIMERS = cast(Table, TimerRow.__table__)
+AUDIT = cast(Table, AuditEventRow.__table__)
 
 TASK_OWNER = select(TASKS.c.instance_id, TASKS.c.form).where(TASKS.c.id == bindparam("task_id"))
 

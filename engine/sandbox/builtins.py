@@ -48,8 +48,8 @@ class DictProxy(metaclass=ProxyMeta):
     _make = staticmethod(hashing.build_dict)
 
 
-_TYPES = {str: StrProxy, tuple: TupleProxy, set: SetProxy, frozenset: FrozensetProxy,
-          dict: DictProxy}
+_TYPES: dict[type, type] = {str: StrProxy, tuple: TupleProxy, set: SetProxy, frozenset: FrozensetProxy,
+                            dict: DictProxy}
 for _t in (int, float, bool, complex, list, type(None), date, datetime, time, timedelta,
            timezone):
     _TYPES[_t] = _t

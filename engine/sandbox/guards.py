@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from types import MethodType
 from typing import Any
 
@@ -162,6 +163,9 @@ class ProxyMeta(type):
     """Metaclass of the ``str``, ``tuple``, ``set``, ``frozenset`` and ``dict`` builtins scripts
     see: calls are guarded, ``isinstance`` and attribute access behave like the real type."""
 
+    _real: type                          # set by each proxy class: the type it stands for
+    _make: Callable[..., Any]            # ... and the guarded constructor its calls go to
+
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, cls._real)
 
@@ -192,7 +196,7 @@ def special(*names: str):
 
 def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
     """``a.b`` compiles to ``_getattr_(a, 'b')``; also the ``getattr`` builtin."""
-    resolver = _seen.get(name, False) if type(name) is str else False
+    resolver: Any = _seen.get(name, False) if type(name) is str else False   # False: not seen yet
     if resolver is False:
         if type(name) is not str:
             raise TypeError("attribute name must be a string")

@@ -15,8 +15,10 @@ import ast
 import re
 import textwrap
 import warnings
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from types import CodeType
+from typing import TypeAlias, TypeVar
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import (
@@ -41,12 +43,16 @@ FORBIDDEN_CALLS = frozenset({
 })
 _LINE = re.compile(r"^Line (\d+): (.*)$", re.S)
 
+_N = TypeVar("_N", bound=ast.AST)
+#: what a NodeTransformer's visit_* may return (RestrictedPython's ``_T_visit_return``)
+Visited: TypeAlias = ast.AST | Iterable[ast.AST] | None
+
 
 def _name(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
 
 
-def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
+def _locate(node: _N, like: ast.AST) -> _N:
     """Copy ``like``'s position to ``node`` only (RestrictedPython's ``copy_locations`` also
     walks the whole subtree, which is quadratic on long chains)."""
     for field in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
@@ -54,7 +60,7 @@ def _locate(node: ast.AST, like: ast.AST) -> ast.AST:
     return node
 
 
-def _call(func: str, args: list, like: ast.AST) -> ast.Call:
+def _call(func: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
     return _locate(ast.Call(func=_locate(_name(func), like), args=args, keywords=[]), like)
 
 
@@ -71,6 +77,14 @@ def _tick(like: ast.AST) -> ast.stmt:
     return _locate(ast.Expr(_call("_tick_", [], like)), like)
 
 
+def _same(kind: type[_N], visited: Visited) -> _N:
+    """RestrictedPython's visitors for loops, functions, lambdas and comprehensions return the
+    node they were given, but are annotated with the general ``Visited``."""
+    if not isinstance(visited, kind):   # pragma: no cover - would be a RestrictedPython change
+        raise TypeError(f"RestrictedPython returned {type(visited).__name__} for a {kind.__name__}")
+    return visited
+
+
 class SandboxPolicy(RestrictingNodeTransformer):
     """RestrictedPython's transformer with our refusals and injected guards."""
 
@@ -84,7 +98,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         self.error(node, "class definitions are not allowed")
         return node
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Visited:
         """``x: int = 5`` runs as ``x = 5`` (annotations are not evaluated)."""
         if not isinstance(node.target, ast.Name):
             self.error(node, "annotated assignment is only allowed to simple names")
@@ -92,7 +106,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         replacement = ast.Pass() if node.value is None else ast.Assign([node.target], node.value)
         return self.visit(_locate(replacement, node))
 
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+    def visit_Attribute(self, node: ast.Attribute) -> Visited:
         name = node.attr
         if blocked_attribute(name) and not name.startswith("_") and name not in INSPECT_ATTRIBUTES:
             self.error(node, f'"{name}" is a restricted attribute name')
@@ -122,17 +136,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
     # time limit and call depth: a tick in every loop and comprehension, enter() in every call
 
     def visit_While(self, node: ast.While) -> ast.AST:
-        node = super().visit_While(node)
+        node = _same(ast.While, super().visit_While(node))
         node.body.insert(0, _tick(node))
         return node
 
     def visit_For(self, node: ast.For) -> ast.AST:
-        node = super().visit_For(node)
+        node = _same(ast.For, super().visit_For(node))
         node.body.insert(0, _tick(node))
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        node = super().visit_FunctionDef(node)
+        node = _same(ast.FunctionDef, super().visit_FunctionDef(node))
         prologue = [_locate(ast.Expr(_call("_enter_", [], node)), node)]
         if node.args.vararg:
             check = _call("_varargs_", [_locate(_name(node.args.vararg.arg), node)], node)
@@ -141,7 +155,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
-        node = super().visit_Lambda(node)
+        node = _same(ast.Lambda, super().visit_Lambda(node))
         values = [_call("_enter_", [], node)]
         if node.args.vararg:
             values.append(_call("_varargs_", [_locate(_name(node.args.vararg.arg), node)], node))
@@ -149,7 +163,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
-        node = super().visit_comprehension(node)
+        node = _same(ast.comprehension, super().visit_comprehension(node))
         node.ifs.insert(0, _call("_tick_", [], node.iter))
         return node
 
@@ -173,7 +187,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         helper = _BINOPS.get(type(node.op))
         return node if helper is None else _call(helper, [node.left, node.right], node)
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+    def visit_AugAssign(self, node: ast.AugAssign) -> Visited:
         """``d[k] += v`` (RestrictedPython refuses it) becomes a guarded read-modify-write."""
         target = node.target
         if not isinstance(target, ast.Subscript):
@@ -230,14 +244,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return self._stars("s", node.elts, node)
         return node
 
-    def _stars(self, kind: str, elts: list, like: ast.AST) -> ast.Call:
+    def _stars(self, kind: str, elts: list[ast.expr], like: ast.AST) -> ast.Call:
         flags = tuple(isinstance(e, ast.Starred) for e in elts)
         values = [e.value if isinstance(e, ast.Starred) else e for e in elts]
-        constants = [_locate(ast.Constant(kind), like), _locate(ast.Constant(flags), like)]
+        # a Constant may hold a tuple of constants (compile() accepts it, and folds constant
+        # tuple displays to one itself); typeshed's Constant lists only scalar values
+        constants = [_locate(ast.Constant(kind), like),
+                     _locate(ast.Constant(flags), like)]  # type: ignore[arg-type]
         return _call("_stars_", [*constants, *values], like)
 
 
-def _refusal(errors: tuple | list, source: str) -> ScriptError:
+def _refusal(errors: Sequence[str], source: str) -> ScriptError:
     messages, line = [], None
     for error in errors:
         m = _LINE.match(error)
@@ -274,7 +291,8 @@ def compile_source(source: str, mode: str) -> CodeType:
     try:
         with warnings.catch_warnings():   # "\d" or "x is 1" in a model: not our log's concern
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, FILENAME, mode)
+            tree: ast.Module | ast.Expression = (
+                ast.parse(text, FILENAME, "eval") if mode == "eval" else ast.parse(text, FILENAME, "exec"))
             _check_depth(tree, source)
             result = compiler(tree, filename=FILENAME, policy=SandboxPolicy)
     except SyntaxError as exc:        # from the parser, or the final compile ('return' outside def)

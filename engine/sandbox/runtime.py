@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from contextvars import ContextVar, Token
+from types import FrameType
 from typing import Any
 
 from engine.clock import monotonic
@@ -70,7 +71,7 @@ def refuse(message: str) -> None:
     """Stop the script: remember the first reason (and its line) and raise ``Refused``."""
     run = _get()
     if run is not None and run.failure is None:
-        frame = sys._getframe(1)          # inline walk: no extra call near the recursion limit
+        frame: FrameType | None = sys._getframe(1)   # inline walk: no extra call near the recursion limit
         while frame is not None and frame.f_code.co_filename != FILENAME:
             frame = frame.f_back
         run.failure = message
@@ -103,9 +104,10 @@ def enter() -> bool:
     """
     tick()
     run = _get()
+    assert run is not None              # tick() refused otherwise
     run.calls += 1
     if run.calls & 15 == 1:
-        frame = sys._getframe()
+        frame: FrameType | None = sys._getframe()
         if run.frame_limit is None:
             depth = 0
             while frame is not None:

@@ -13,6 +13,7 @@ import _string  # type: ignore[import-not-found]  # the parser behind str.format
 import codecs
 import re
 import string
+from collections.abc import Callable
 from typing import Any
 
 from engine.sandbox.guards import bind, check_size, getitem, guarded_getattr, special
@@ -183,8 +184,10 @@ def percent(a: Any, b: Any) -> Any:
 
 
 def _check_percent(fmt: str | bytes, args: Any) -> None:
-    binary = isinstance(fmt, bytes)
-    text = fmt.decode("latin-1") if binary else fmt
+    if isinstance(fmt, bytes):
+        binary, text = True, fmt.decode("latin-1")
+    else:
+        binary, text = False, fmt
     limit = current().limits.max_size
     items = args if isinstance(args, tuple) else (args,)
     total, position = len(text), 0
@@ -194,7 +197,7 @@ def _check_percent(fmt: str | bytes, args: Any) -> None:
         if text.startswith("%", i):
             i = text.find("%", i + 1)
             continue
-        key = None
+        key: str | None = None
         if text.startswith("(", i):
             depth, j = 1, i + 1
             while j < len(text) and depth:
@@ -202,6 +205,7 @@ def _check_percent(fmt: str | bytes, args: Any) -> None:
                 j += 1
             key, i = text[i + 1:j - 1], j
         m = _PERCENT_SPEC.match(text, i)
+        assert m is not None            # every part of the pattern is optional: it always matches
         width, precision = m.group(1), m.group(2)
         if width == "*" or precision == "*":
             refuse("'*' widths in % formatting are not supported in scripts")
@@ -236,7 +240,8 @@ class _Formatter(string.Formatter):
     def convert_field(self, value: Any, conversion: str | None) -> Any:
         if conversion is None:
             return value
-        convert = {"s": safe_str, "r": safe_repr, "a": safe_ascii}.get(conversion)
+        converters: dict[str, Callable[[Any], str]] = {"s": safe_str, "r": safe_repr, "a": safe_ascii}
+        convert = converters.get(conversion)
         if convert is None:
             raise ValueError(f"Unknown conversion specifier {conversion}")
         return convert(value)
@@ -261,7 +266,7 @@ def _format_map(self: str, mapping: Any) -> str:
     return _Formatter(current().limits.max_size).vformat(self, (), mapping)
 
 
-def _base(self: Any) -> type:
+def _base(self: Any) -> type[str] | type[bytes]:
     if isinstance(self, str):
         return str
     if isinstance(self, bytes):
