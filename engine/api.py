@@ -44,9 +44,7 @@ class Engine:
         self.sessions = session_factory(self.db)
         self.commands = InstanceCommands(self.sessions, self.clock, self.services,
                                          sandbox.Limits(seconds=self.config.script_time_limit))
-        # default_senders() is annotated dict[str, object]; its values are the callable senders
-        self.outbox = Outbox(self.sessions, self.clock,
-                             senders or default_senders(self.config))  # type: ignore[arg-type]
+        self.outbox = Outbox(self.sessions, self.clock, senders or default_senders(self.config))
 
     def close(self) -> None:
         self.db.dispose()

@@ -8,6 +8,7 @@ import hashlib
 import json
 import smtplib
 import urllib.request
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from engine.config import Config
@@ -60,5 +61,5 @@ class WebhookSender:
                 raise RuntimeError(f"webhook answered {response.status}")
 
 
-def default_senders(config: Config) -> dict[str, object]:
+def default_senders(config: Config) -> dict[str, Callable[[NotificationRow], None]]:
     return {"email": SmtpSender(config), "webhook": WebhookSender()}

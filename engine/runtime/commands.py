@@ -52,13 +52,10 @@ class CommandContext:
 
     def call_service(self, task: Any, name: str, params: dict[str, Any]) -> Any:
         session = self.session
-        # ServiceCall.directory is annotated as returning a list, but its users (notify service,
-        # drill recording) unpack (primary, backup), which addressees() returns: the annotation
-        # in services/registry.py is what is wrong
         call = ServiceCall(service=name, params=params, instance_id=self.instance_id,
                            task_id=str(task.id), bpmn_id=ops.bpmn_id(task), attempt=1,
                            at=self.clock.now(), drill=self.drill,
-                           directory=(lambda target: people.addressees(session, target))  # type: ignore[arg-type,return-value]
+                           directory=(lambda target: people.addressees(session, target))
                            if session else None)
         try:
             result = self.registry.call(call)

@@ -29,7 +29,8 @@ class ServiceCall:
     drill: bool = False
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     #: role or username -> people (primary first, then backup); set by the runtime
-    directory: Callable[[str], list[Any]] | None = None
+    #: a role or username -> (primary, backup) people (engine.people.addressees)
+    directory: Callable[[str], tuple[list[Any], list[Any]]] | None = None
     #: messages to deliver after commit (the transactional outbox); written by the runtime
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
