@@ -59,7 +59,7 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
     app.extensions["contiflow.engine"] = eng
     app.extensions["contiflow.settings"] = settings
     app.extensions["contiflow.directory"] = auth.Directory(eng)
-    app.extensions["contiflow.throttle"] = auth.LoginThrottle(eng.clock)
+    app.extensions["contiflow.throttle"] = auth.LoginThrottle(eng)
     csrf.init_app(app)
     errors.register(app)
     filters.register(app)

@@ -10,13 +10,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
+from engine import login_throttle
 from engine.api import Engine
-from engine.clock import Clock, SystemClock
 from web.errors import Forbidden
 from web.settings import WebSettings
 
@@ -71,33 +72,28 @@ class Directory:
 class LoginThrottle:
     """Slows password guessing: after 5 failures for a name or address within 5 minutes,
     further attempts (even with the right password) are refused until the window passes.
-    Time comes from the engine's clock (a ManualClock in tests), never the wall."""
+    A thin adapter over ``engine.login_throttle``: the failures live in the database, so the
+    limit holds across every web process on it.  Time comes from the engine's clock."""
 
-    def __init__(self, clock: Clock | None = None, limit: int = 5, window: float = 300.0):
-        self.clock = clock or SystemClock()
+    def __init__(self, eng: Engine, limit: int = login_throttle.LIMIT,
+                 window: timedelta = login_throttle.WINDOW):
+        self.sessions, self.clock = eng.sessions, eng.clock
         self.limit, self.window = limit, window
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
 
-    def _now(self) -> float:
-        return self.clock.now().timestamp()
+    def blocked(self, username: str, address: str | None) -> bool:
+        return login_throttle.is_locked(self.sessions, self.clock, username, address,
+                                        limit=self.limit, window=self.window)
 
-    def blocked(self, *keys: str) -> bool:
-        now = self._now()
-        with self._lock:
-            return any(len([t for t in self._failures.get(k, []) if now - t < self.window]) >= self.limit
-                       for k in keys)
+    def admit(self, username: str, address: str | None) -> bool:
+        """False when locked; otherwise the attempt counts as a failure until ``succeeded``."""
+        return login_throttle.attempt(self.sessions, self.clock, username, address,
+                                      limit=self.limit, window=self.window)
 
-    def failed(self, *keys: str) -> None:
-        now = self._now()
-        with self._lock:
-            for key in keys:
-                self._failures[key] = [t for t in self._failures.get(key, []) if now - t < self.window] + [now]
+    def failed(self, username: str, address: str | None) -> None:
+        login_throttle.record_failure(self.sessions, self.clock, username, address, window=self.window)
 
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+    def succeeded(self, username: str, address: str | None) -> None:
+        login_throttle.clear(self.sessions, username, address)
 
 
 def token_principal(header: str | None) -> Principal | None:
@@ -169,16 +165,14 @@ def login() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     throttle: LoginThrottle = current_app.extensions["contiflow.throttle"]
-    keys = (f"user:{username.lower()}", f"addr:{request.remote_addr}")
-    if throttle.blocked(*keys):
+    if not throttle.admit(username, request.remote_addr):      # counts as a failure until it succeeds
         flash("Too many failed sign-ins. Wait a few minutes and try again.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=username), 429
     person = engine().authenticate(username, password) if username and password else None
     if person is None:
-        throttle.failed(*keys)
         flash("Unknown user name or wrong password.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=username), 401
-    throttle.succeeded(*keys)
+    throttle.succeeded(username, request.remote_addr)
     session.clear()                       # no session fixation: a fresh session on sign-in
     session.permanent = True
     session["user"] = person.username

@@ -332,3 +332,15 @@ class KpiAlertStateRow(Base):
     since: Mapped[datetime | None] = mapped_column(nullable=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime]
+
+
+class LoginFailureRow(Base):
+    """One failed sign-in counted against one key, a user name or a client address (stored as
+    the SHA-256 of ``user:<name>`` / ``addr:<address>``): the login rate limit, shared by every
+    web process on the database.  Rows older than the window are pruned (engine.login_throttle)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(index=True)

@@ -4,16 +4,20 @@ engine's clock, secure headers on pages and API, and the session cookie's flags.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from engine import login_throttle
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
+from engine.store.models import LoginFailureRow
 from tests.web.conftest import PEOPLE, TOKEN, bearer, csrf_from, sign_in
 from web.app import create_app
 
@@ -158,6 +162,91 @@ def test_the_lockout_page_says_why(app: Flask) -> None:
     response = client.post("/login", data={"username": "carol", "password": "demo",
                                            "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.status_code == 429 and "Too many failed sign-ins" in response.get_data(as_text=True)
+
+
+# -- the limit holds across web processes (the failures are in the database) -----------------
+
+@pytest.fixture
+def second_app(database_url: str, clock: ManualClock, web_engine: Engine) -> Iterator[Flask]:
+    """Another web process on the same database: its own Engine and its own app."""
+    eng = Engine(Config(database_url=database_url), clock=clock, senders={})
+    try:
+        yield create_app(eng, start_scheduler=False, testing=True)
+    finally:
+        eng.close()
+
+
+def _failures(eng: Engine) -> list[tuple[str, object]]:
+    with eng.sessions() as session:
+        return [(r.key, r.failed_at) for r in session.scalars(select(LoginFailureRow))]
+
+
+def test_failures_on_one_process_count_on_the_other(app: Flask, second_app: Flask, clock: ManualClock) -> None:
+    one, two = app.test_client(), second_app.test_client()
+    assert [_try(one, "alice", "wrong") for _ in range(3)] == [401] * 3
+    assert [_try(two, "alice", "wrong") for _ in range(2)] == [401] * 2
+    assert _try(one, "alice", "demo") == 429                          # 5 failures in all, not 3 or 2
+    assert _try(two, "alice", "demo") == 429
+    clock.advance(timedelta(minutes=4, seconds=59))
+    assert _try(two, "alice", "demo") == 429                          # still within the window
+    clock.advance(timedelta(seconds=2))
+    assert _try(two, "alice", "demo") == 302                          # the lockout has passed
+    assert two.get("/api/v1/me").get_json()["username"] == "alice"
+
+
+def test_an_address_is_limited_across_processes_whatever_the_names(app: Flask, second_app: Flask) -> None:
+    one, two = app.test_client(), second_app.test_client()
+    for n in range(5):
+        assert _try(one if n % 2 else two, f"guess{n}", "wrong") == 401
+    assert _try(one, "alice", "demo") == 429 and _try(two, "bob", "demo") == 429
+    other = second_app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    assert _try(other, "carol", "demo") == 302                        # another address may sign in
+
+
+def test_a_success_on_one_process_clears_the_name_on_the_other(app: Flask, second_app: Flask) -> None:
+    one, two = app.test_client(), second_app.test_client()
+    assert [_try(one, "BOB", "wrong") for _ in range(4)] == [401] * 4   # names count case-insensitively
+    assert _try(two, "bob", "demo") == 302
+    assert [_try(one, "bob", "wrong") for _ in range(4)] == [401] * 4  # the count started again
+    assert _try(second_app.test_client(), "bob", "demo") == 302
+
+
+def test_expired_failures_are_pruned_and_what_was_typed_is_not_stored(
+        app: Flask, web_engine: Engine, clock: ManualClock) -> None:
+    client = app.test_client()
+    for _ in range(3):
+        _try(client, "my-secret-passw0rd", "wrong")                  # a password typed as the name
+    rows = _failures(web_engine)
+    assert len(rows) == 6                                             # one per failure for the name and the address
+    assert all(len(key) == 64 and "passw0rd" not in key for key, _ in rows)
+    clock.advance(timedelta(minutes=5))
+    _try(client, "dave", "wrong")
+    assert len(_failures(web_engine)) == 2                            # only the new failure is left
+    assert login_throttle.is_locked(web_engine.sessions, clock, "dave", "127.0.0.1") is False
+
+
+def test_parallel_attempts_on_two_processes_get_no_more_than_the_limit(
+        web_engine: Engine, database_url: str, clock: ManualClock) -> None:
+    """Check and count are one step under a lock: concurrent guesses cannot slip in between."""
+    other = Engine(Config(database_url=database_url), clock=clock, senders={})
+    try:
+        barrier = threading.Barrier(12)
+        admitted: list[bool] = []
+
+        def guess(eng: Engine, n: int) -> None:
+            barrier.wait()
+            admitted.append(login_throttle.attempt(eng.sessions, clock, "alice", f"203.0.113.{n}"))
+
+        threads = [threading.Thread(target=guess, args=(web_engine if n % 2 else other, n)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(admitted) == [False] * 7 + [True] * 5
+        assert login_throttle.is_locked(other.sessions, clock, "ALICE", "192.0.2.1")
+    finally:
+        other.close()
 
 
 # -- secure headers and cookies --------------------------------------------------------------
