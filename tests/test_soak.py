@@ -38,7 +38,6 @@ import random
 import secrets
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -47,15 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from engine.api import Engine
 from engine.clock import SystemClock
 from engine.config import Config
 from engine.notify.outbox import STALE_CLAIM
-from engine.store.database import normalise_url
 from engine.store.models import AuditEventRow, IncidentRow, InstanceRow, NotificationRow, TimerRow
-from tests.conftest import FIXTURES, PG_URL
+from tests.conftest import FIXTURES, PG_URL, private_pg_schema
 from tests.receivers import SmtpReceiver, WebhookReceiver, free_port
 from tests.soak_support import ApiClient, Chaos, Cluster, Unavailable, has_wsgi_entry
 
@@ -93,18 +91,8 @@ class OffsetClock:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    assert PG_URL is not None
-    schema = f"soak_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_pg_schema("soak") as url:
+        yield url
 
 
 def _people(hook_url: str) -> str:
