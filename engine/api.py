@@ -25,7 +25,7 @@ from engine.people import Person
 from engine.runtime import inbox, queries
 from engine.runtime.commands import InstanceCommands
 from engine.services import ServiceRegistry, default_registry
-from engine.store.database import create_schema, make_engine, session_factory
+from engine.store.database import create_schema, make_engine, make_read_engine, session_factory
 from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskHistoryView, TaskView
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
@@ -42,12 +42,17 @@ class Engine:
         if create:
             create_schema(self.db)
         self.sessions = session_factory(self.db)
+        self._read_db = make_read_engine(self.config.database_url)
+        #: sessions for single-statement reads on hot paths (autocommit on PostgreSQL)
+        self.reads = session_factory(self._read_db) if self._read_db is not None else self.sessions
         self.commands = InstanceCommands(self.sessions, self.clock, self.services,
                                          sandbox.Limits(seconds=self.config.script_time_limit))
         self.outbox = Outbox(self.sessions, self.clock, senders or default_senders(self.config))
 
     def close(self) -> None:
         self.db.dispose()
+        if self._read_db is not None:
+            self._read_db.dispose()
 
     # -- definitions -------------------------------------------------------------------
     def import_files(self, files: list[tuple[str, bytes]]) -> list[ImportedProcess]:
@@ -170,7 +175,7 @@ class Engine:
         """All open tasks matching the filters (``roles``: only tasks of these roles), earliest
         deadline first, at most ``limit``.  With only instance/role filters (the engine's own hot
         path), ``key``/``business_key`` stay None."""
-        with self.sessions() as session:
+        with self.reads() as session:
             if not (key or claimed_by or unclaimed or not_claimed_by or limit is not None or roles is not None):
                 return queries.list_tasks(session, instance_id, role)
             return inbox.select_tasks(session, roles, instance_id, role, key, claimed_by, unclaimed,
@@ -182,14 +187,14 @@ class Engine:
                    ) -> list[dict[str, Any]]:
         """``tasks`` as JSON-ready dicts (``TaskView.to_json`` plus ``key`` and ``business_key``),
         for the inbox API: one query, no view objects."""
-        with self.sessions() as session:
+        with self.reads() as session:
             return inbox.task_dicts(session, inbox.Filters(roles, instance_id, role, key, claimed_by, unclaimed,
                                                            not_claimed_by), limit, self.commands.definitions)
 
     def tasks_count(self, instance_id: str | None = None, role: str | None = None, key: str | None = None,
                     claimed_by: str | None = None, unclaimed: bool = False,
                     not_claimed_by: str | None = None, roles: list[str] | tuple[str, ...] | None = None) -> int:
-        with self.sessions() as session:
+        with self.reads() as session:
             return inbox.count_tasks(session, roles, instance_id, role, key, claimed_by, unclaimed,
                                      not_claimed_by)
 
@@ -200,7 +205,7 @@ class Engine:
     def task_history(self, task_id: str) -> TaskHistoryView:
         """A task no longer open (completed by whom and when, or cancelled), from the audit
         trail; NotFound for unknown ids."""
-        with self.sessions() as session:
+        with self.reads() as session:
             return queries.task_history(session, task_id)
 
     def inbox(self, username: str, instance_id: str | None = None, role: str | None = None,
@@ -208,7 +213,7 @@ class Engine:
               not_claimed_by: str | None = None, limit: int | None = None) -> list[TaskView]:
         """Tasks the user may see: those of their roles (primary or backup); admins see all.
         Earliest deadline first, at most ``limit``, each with its runbook key and business key."""
-        with self.sessions() as session:
+        with self.reads() as session:
             return inbox.inbox(session, username, instance_id, role, key, claimed_by, unclaimed,
                                not_claimed_by, limit)
 
@@ -216,7 +221,7 @@ class Engine:
                     key: str | None = None, claimed_by: str | None = None, unclaimed: bool = False,
                     not_claimed_by: str | None = None) -> int:
         """How many tasks ``inbox`` would return without a limit (one COUNT query)."""
-        with self.sessions() as session:
+        with self.reads() as session:
             return inbox.inbox_count(session, username, instance_id, role, key, claimed_by, unclaimed,
                                      not_claimed_by)
 

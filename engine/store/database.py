@@ -34,6 +34,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
+def make_read_engine(url: str) -> Engine | None:
+    """PostgreSQL: a second pool in autocommit mode for the hot one-statement reads (the inbox):
+    one round trip per read instead of three (BEGIN, SELECT, ROLLBACK) — a single SELECT sees
+    one snapshot anyway.  SQLite: None (no round trips to save; use the main engine)."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return None
+    return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10, isolation_level="AUTOCOMMIT")
+
+
 def create_schema(engine: Engine) -> None:
     """Bring the database to the current schema: create it when empty, upgrade it (Alembic)
     when made by an older version; cheap when already current (see engine.store.migrate)."""
