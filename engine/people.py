@@ -28,6 +28,17 @@ def hash_password(password: str) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+def _is_scrypt_hash(value: str) -> bool:
+    parts = value.split("$")
+    if len(parts) != 3 or parts[0] != "scrypt" or len(parts[2]) != 64:
+        return False
+    try:
+        bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+    except ValueError:
+        return False
+    return True
+
+
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored or not stored.startswith("scrypt$"):
         return False
@@ -81,6 +92,12 @@ def parse_directory(text: str, source: str = "people file") -> dict[str, Any]:
         if not isinstance(user, dict) or not user.get("username"):
             raise InvalidInput(f"{source}: users[{i}] needs a 'username'")
         names.add(str(user["username"]))
+        stored = user.get("password_hash")
+        if stored is not None and not _is_scrypt_hash(str(stored)):
+            raise InvalidInput(f"{source}: users[{i}].password_hash must be a hash made by "
+                               f"`contiflow people --hash-password` (scrypt$<salt hex>$<digest hex>)")
+        if stored is not None and user.get("password"):
+            raise InvalidInput(f"{source}: users[{i}] has both 'password' and 'password_hash'; keep one")
     for role, spec in roles.items():
         if not isinstance(spec, dict):
             raise InvalidInput(f"{source}: roles.{role} must be a mapping with primary/backup lists")
@@ -106,6 +123,8 @@ def load_directory(session: Session, text: str, source: str = "people file") -> 
         row.active = True
         if user.get("password"):
             row.password_hash = hash_password(str(user["password"]))
+        elif user.get("password_hash"):          # hashed elsewhere: no plain text in the file
+            row.password_hash = str(user["password_hash"])
         session.merge(row)
     session.flush()
     for name, spec in doc["roles"].items():

@@ -3,6 +3,7 @@ CONTIFLOW_TEST_DATABASE_URL is set), a ManualClock, and the Engine on top."""
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,11 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
+from engine.people import hash_password
 from engine.store.database import normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +26,17 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 PG_URL = os.environ.get("CONTIFLOW_TEST_DATABASE_URL")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@functools.cache
+def demo_people() -> str:
+    """The bundled people directory with its passwords hashed once per test session
+    (``password_hash``): scrypt is slow on purpose, and 16 hashes per test add up."""
+    doc = yaml.safe_load((ROOT / "runbooks" / "people.yaml").read_text())
+    for user in doc["users"]:
+        if user.get("password"):
+            user["password_hash"] = hash_password(str(user.pop("password")))
+    return str(yaml.safe_dump(doc))
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from engine.api import Engine
 from engine.spiff import serializer
 from engine.spiff.script_engine import SandboxScriptEngine
 from engine.store.models import DefinitionRow, InstanceRow
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_people
 
 BUNDLED = sorted((ROOT / "bpmn").glob("*.bpmn")) + sorted((ROOT / "runbooks").glob("*.bpmn"))
 PEOPLE = ROOT / "runbooks" / "people.yaml"
@@ -44,7 +44,7 @@ def assert_round_trip(engine: Engine, instance_id: str) -> None:
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
 def test_bundled_model_imports_and_runs_to_completion(engine: Engine, path: Path) -> None:
-    engine.load_people(PEOPLE.read_text())
+    engine.load_people(demo_people())
     [imported] = engine.import_paths([path])
     assert imported.executable and not imported.warnings, imported.warnings
     iid = engine.start(imported.key)

@@ -209,3 +209,27 @@ def test_drill_run_prints_the_report_and_bad_scenarios_fail_cleanly(cli, tmp_pat
     code, sched, _ = cli("drill", "schedule", "system_outage", "--scenario", scenario, "--every", "P3M", "--json")
     assert code == 0 and sched["next_run_at"]
     assert cli("drill", "schedules", "--json")[1][0]["id"] == sched["id"]
+
+
+def test_people_file_may_carry_password_hashes_instead_of_passwords(cli, database_url, monkeypatch, tmp_path) -> None:
+    """`people --hash-password` reads the password on stdin; the hash signs in like the password."""
+    import io
+
+    from engine.api import Engine
+    from engine.config import Config
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    code, out, _ = cli("people", "--hash-password", "--json")
+    assert code == 0 and out["password_hash"].startswith("scrypt$") and "s3cret" not in out["password_hash"]
+    directory = tmp_path / "people.yaml"
+    directory.write_text(f"users:\n  - {{username: dana, password_hash: '{out['password_hash']}'}}\n")
+    assert cli("people", "--load", directory)[0] == 0
+    engine = Engine(Config(database_url=database_url))
+    try:
+        assert engine.authenticate("dana", "s3cret") is not None
+        assert engine.authenticate("dana", "wrong") is None
+    finally:
+        engine.close()
+    directory.write_text("users:\n  - {username: dana, password_hash: 'md5$abc'}\n")
+    code, _, err = cli("people", "--load", directory)
+    assert code != 0 and "users[0].password_hash" in err

@@ -16,7 +16,7 @@ from engine.clock import ManualClock
 from engine.config import Config
 from engine.errors import InvalidInput, NotFound
 from engine.timers import TimerService
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_people
 
 REVIEW = ROOT / "bpmn" / "plan_review.bpmn"
 PEOPLE = ROOT / "runbooks" / "people.yaml"
@@ -25,7 +25,7 @@ TASK = "Review continuity plan and registers"
 
 @pytest.fixture
 def planned(engine: Engine) -> Engine:
-    engine.load_people(PEOPLE.read_text())
+    engine.load_people(demo_people())
     engine.import_paths([REVIEW])
     return engine
 
@@ -130,7 +130,7 @@ def test_worker_once_starts_a_due_scheduled_review(database_url: str, monkeypatc
     monkeypatch.setenv("CONTIFLOW_DATABASE_URL", database_url)
     eng = Engine(Config(database_url=database_url))
     try:
-        eng.load_people(PEOPLE.read_text())
+        eng.load_people(demo_people())
         eng.import_paths([REVIEW])
         schedules.schedule(eng, "plan_review", every="P3M")
         with eng.sessions.begin() as session:             # its quarter has come round

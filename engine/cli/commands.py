@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from engine import people
 from engine.api import Engine, read_model_files
 from engine.cli.output import emit_json, fail, instance_text, task_line
 from engine.clock import isoformat
@@ -134,6 +135,16 @@ def _alert(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _people(engine: Engine, args: argparse.Namespace) -> int:
+    if args.hash_password:         # on stdin, so the password stays out of shell history
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            return fail("no password on stdin")
+        hashed = people.hash_password(password)
+        if args.json:
+            emit_json({"password_hash": hashed})
+        else:
+            print(hashed)
+        return 0
     if args.load:
         path = Path(args.load)
         if not path.is_file():

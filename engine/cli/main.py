@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("payload")
     p = add("people", "the people directory: users and roles (primary/backup)")
     p.add_argument("--load", metavar="FILE", help="load users and roles from a YAML file")
+    p.add_argument("--hash-password", action="store_true",
+                   help="read a password on stdin, print its hash for a password_hash entry")
     p = add("worker", "fire due timers and background work")
     p.add_argument("--once", action="store_true", help="do all work due now, then exit")
     p.add_argument("--interval", type=float, default=30.0,

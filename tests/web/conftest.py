@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_people
 from web.app import create_app
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +43,7 @@ def sender() -> CapturingSender:
 def web_engine(database_url: str, clock: ManualClock, sender: CapturingSender) -> Iterator[Engine]:
     eng = Engine(Config(database_url=database_url, script_time_limit=0.5), clock=clock,
                  senders={"email": sender, "webhook": sender})
-    eng.load_people(PEOPLE.read_text())
+    eng.load_people(demo_people())
     eng.import_paths([OUTAGE, WEB_FORM])
     try:
         yield eng

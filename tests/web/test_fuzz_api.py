@@ -32,8 +32,8 @@ from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
 from engine.store.database import normalise_url
-from tests.conftest import PG_URL
-from tests.web.conftest import OUTAGE, PEOPLE, TOKEN, WEB_FORM, CapturingSender, bearer, sign_in
+from tests.conftest import PG_URL, demo_people
+from tests.web.conftest import OUTAGE, TOKEN, WEB_FORM, CapturingSender, bearer, sign_in
 from web.api.openapi import document
 from web.app import create_app
 
@@ -57,7 +57,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     sender = CapturingSender()
     eng = Engine(Config(database_url=url, script_time_limit=0.5), clock=ManualClock(),
                  senders={"email": sender, "webhook": sender})
-    eng.load_people(PEOPLE.read_text())
+    eng.load_people(demo_people())
     eng.import_paths([OUTAGE, WEB_FORM])
     eng.start("system_outage", {"incidentSummary": "payments down"}, business_key="INC-1", actor="grace")
     try:

@@ -18,7 +18,8 @@ from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
 from engine.store.models import LoginFailureRow
-from tests.web.conftest import PEOPLE, TOKEN, bearer, csrf_from, sign_in
+from tests.conftest import demo_people
+from tests.web.conftest import TOKEN, bearer, csrf_from, sign_in
 from web.app import create_app
 
 LIMIT = 4096
@@ -36,7 +37,7 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
 def small_engine(database_url: str, clock: ManualClock) -> Iterator[Engine]:
     """An engine whose model files may be at most 4 KiB (CONTIFLOW_MAX_MODEL_BYTES)."""
     eng = Engine(Config(database_url=database_url, max_model_bytes=LIMIT), clock=clock, senders={})
-    eng.load_people(PEOPLE.read_text())
+    eng.load_people(demo_people())
     try:
         yield eng
     finally:
