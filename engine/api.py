@@ -49,6 +49,13 @@ class Engine:
                                          sandbox.Limits(seconds=self.config.script_time_limit))
         self.outbox = Outbox(self.sessions, self.clock, senders or default_senders(self.config))
 
+    def forget_inherited_connections(self) -> None:
+        """In a forked child (gunicorn --preload): drop the parent's pooled connections without
+        closing them (they are the parent's), so the child opens its own."""
+        self.db.dispose(close=False)
+        if self._read_db is not None:
+            self._read_db.dispose(close=False)
+
     def close(self) -> None:
         self.db.dispose()
         if self._read_db is not None:

@@ -205,3 +205,24 @@ def test_inbox_shows_only_the_users_roles_and_admins_see_all(engine: Engine) -> 
     assert states["compute"] == "completed" and states["notify_supervisor"] == "active"
     name, xml = engine.diagram("escalation")
     assert name == "e.bpmn" and b"notify_supervisor" in xml
+
+
+def test_a_forked_web_process_opens_its_own_connections(engine) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn --preload: a forked child drops the pooled connections it inherited (both
+    pools: commands and autocommit reads) without closing them, works on fresh ones, and the
+    parent's connections keep working."""
+    import os
+
+    engine.tasks_count()
+    engine.definitions()
+    pid = os.fork()
+    if pid == 0:                                    # the child: never returns into pytest
+        code = 1
+        try:
+            engine.forget_inherited_connections()
+            code = 0 if engine.tasks_count() == 0 and engine.definitions() == [] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert engine.tasks_count() == 0 and engine.definitions() == []    # the parent's pools still work

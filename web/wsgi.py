@@ -19,6 +19,6 @@ app = create_app(engine, config=settings,
 
 # gunicorn --preload forks after this module ran: a child must not reuse the parent's
 # database connections (SQLAlchemy's advice: drop the pool without closing the parent's).
-os.register_at_fork(after_in_child=lambda: engine.db.dispose(close=False))
+os.register_at_fork(after_in_child=engine.forget_inherited_connections)
 
 __all__ = ["app"]
