@@ -128,10 +128,7 @@ def save_risk(engine: Any, risk: Risk, row_id: int | None = None) -> int:
             row = RiskRow(created_at=now)
             session.add(row)
         else:
-            found = session.get(RiskRow, row_id)
-            if found is None:
-                raise NotFound(f"no risk {row_id}")
-            row = found
+            row = _existing(session, RiskRow, row_id, "risk")
         row.ref, row.risk, row.likelihood, row.impact = risk.id, risk.risk, risk.likelihood, risk.impact
         for name in _RISK_TEXT:
             setattr(row, name, getattr(risk, name))
@@ -141,9 +138,7 @@ def save_risk(engine: Any, risk: Risk, row_id: int | None = None) -> int:
 
 
 def delete_risk(engine: Any, row_id: int) -> None:
-    with engine.sessions.begin() as session:
-        if session.execute(delete(RiskRow).where(RiskRow.id == row_id)).rowcount != 1:
-            raise NotFound(f"no risk {row_id}")
+    _delete(engine, RiskRow, row_id, "risk")
 
 
 def import_risks(engine: Any, text: str) -> dict[str, int]:
@@ -211,10 +206,7 @@ def save_target(engine: Any, target: Target, row_id: int | None = None) -> int:
             row = OptimisationTargetRow(created_at=now)
             session.add(row)
         else:
-            found = session.get(OptimisationTargetRow, row_id)
-            if found is None:
-                raise NotFound(f"no optimisation target {row_id}")
-            row = found
+            row = _existing(session, OptimisationTargetRow, row_id, "optimisation target")
         _fill(row, target)
         row.updated_at = now
         session.flush()
@@ -222,9 +214,20 @@ def save_target(engine: Any, target: Target, row_id: int | None = None) -> int:
 
 
 def delete_target(engine: Any, row_id: int) -> None:
+    _delete(engine, OptimisationTargetRow, row_id, "optimisation target")
+
+
+def _existing(session: Any, model: Any, row_id: int, what: str) -> Any:
+    found = session.get(model, row_id)
+    if found is None:
+        raise NotFound(f"no {what} {row_id}")
+    return found
+
+
+def _delete(engine: Any, model: Any, row_id: int, what: str) -> None:
     with engine.sessions.begin() as session:
-        if session.execute(delete(OptimisationTargetRow).where(OptimisationTargetRow.id == row_id)).rowcount != 1:
-            raise NotFound(f"no optimisation target {row_id}")
+        if session.execute(delete(model).where(model.id == row_id)).rowcount != 1:
+            raise NotFound(f"no {what} {row_id}")
 
 
 def import_targets(engine: Any, text: str, replace: bool = False) -> dict[str, int]:
