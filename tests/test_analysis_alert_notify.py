@@ -12,7 +12,7 @@ from engine.analysis import kpi_alerts
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
-from tests.conftest import ROOT
+from tests.conftest import demo_people
 from tests.test_analysis_kpis import generate
 
 NOTIFY = [{"name": "order timeouts", "key": "order_sla", "metric": "timeout_rate", "above": 0.05,
@@ -36,7 +36,7 @@ def sender() -> Capture:
 def notifying(database_url: str, clock: ManualClock, sender: Capture) -> Iterator[Engine]:
     eng = Engine(Config(database_url=database_url, script_time_limit=0.5), clock=clock,
                  senders={"email": sender, "webhook": sender})
-    eng.load_people((ROOT / "runbooks" / "people.yaml").read_text())
+    eng.load_people(demo_people())
     try:
         yield eng
     finally:
