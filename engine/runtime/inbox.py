@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, func, or_, select, type_coerce, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from engine import people
@@ -103,18 +115,40 @@ def _conditions(shape: tuple[Any, ...], per_role: bool = False) -> list[Any]:
 #: strings without SQLAlchemy's per-value types.  The form and the runbook key are not read: they
 #: are the definition's (immutable per version), from the engine's in-memory definition cache
 _COLUMNS = ("id", "instance_id", "bpmn_id", "name", "role", "due_at", "ready_at", "claimed_by", "drill")
-_RAW = {"due_at": String, "ready_at": String}
+_RAW_TIMES = ("due_at", "ready_at")
 _statements: dict[tuple[Any, ...], Any] = {}
 _statements_lock = threading.Lock()
 
 
-def _statement(shape: tuple[Any, ...], part: str) -> Any:
-    """One prepared statement per filter shape and part (``due``: tasks with a deadline, earliest
-    first, LIMIT :limit; ``undue``: the rest by readiness, LIMIT :limit; ``all``: no limit).
-    Tasks are chosen on human_tasks alone (its (role, due_at) and due_at indexes walk in
-    deadline order and stop at the limit), then joined to their instance (definition id,
+def _raw_time(column: Any, dialect: str) -> Any:
+    """A time column as SQLite stores it (naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``), which
+    ``_iso`` turns into the API's text by slicing: PostgreSQL formats it (one datetime object
+    and its conversion less per value), SQLite hands its text over untouched."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US").label(column.name)
+    return type_coerce(column, String).label(column.name)
+
+
+def _instance_of(chosen: Any, dialect: str, limited: bool) -> tuple[Any, Any]:
+    """The chosen tasks' instances (definition id, business key) and how to join them.  For a
+    limited list on PostgreSQL, a LATERAL lookup fenced by OFFSET 0: one primary-key probe per
+    chosen task, where a plain join lets the planner hash-join by scanning every instance
+    (1.1 ms instead of 0.5 ms at 10,000 instances, and growing with them).  SQLite joins by
+    probing anyway; an unlimited list is left to the planner."""
+    if dialect != "postgresql" or not limited:
+        return _I, _I.c.id == chosen.c.instance_id
+    lookup = (select(_I.c.definition_id, _I.c.business_key).where(_I.c.id == chosen.c.instance_id)
+              .offset(literal_column("0")).lateral("instance"))
+    return lookup, true()
+
+
+def _statement(shape: tuple[Any, ...], part: str, dialect: str) -> Any:
+    """One prepared statement per filter shape, part and dialect (``due``: tasks with a deadline,
+    earliest first, LIMIT :limit; ``undue``: the rest by readiness, LIMIT :limit; ``all``: no
+    limit).  Tasks are chosen on human_tasks alone (its (role, due_at) and due_at indexes walk in
+    deadline order and stop at the limit), then each looks up its instance (definition id,
     business key)."""
-    cache_key = (shape, part)
+    cache_key = (shape, part, dialect)
     statement = _statements.get(cache_key)
     if statement is not None:
         return statement
@@ -140,10 +174,11 @@ def _statement(shape: tuple[Any, ...], part: str) -> Any:
         if part != "all":
             chosen_query = chosen_query.limit(bindparam("limit", type_=Integer))
         chosen = chosen_query.subquery("chosen")
-    columns = [type_coerce(chosen.c[c], _RAW[c]) if c in _RAW else chosen.c[c] for c in _COLUMNS]
+    columns = [_raw_time(chosen.c[c], dialect) if c in _RAW_TIMES else chosen.c[c] for c in _COLUMNS]
     outer_order = [chosen.c.due_at.is_(None), chosen.c.due_at, chosen.c.ready_at, chosen.c.id]
-    statement = (select(*columns, _I.c.definition_id, _I.c.business_key)
-                 .select_from(chosen.join(_I, _I.c.id == chosen.c.instance_id))
+    instance, on = _instance_of(chosen, dialect, limited=part != "all")
+    statement = (select(*columns, instance.c.definition_id, instance.c.business_key)
+                 .select_from(chosen.join(instance, on))
                  .order_by(*(outer_order if part == "all" else outer_order[1:] if part == "due"
                              else outer_order[2:])))
     with _statements_lock:
@@ -156,12 +191,13 @@ def _rows(session: Session, filters: Filters, limit: int | None) -> list[Any]:
     with a limit, tasks with and without a deadline are read by two index-ordered queries so
     the database never sorts the whole inbox."""
     connection = session.connection()
-    shape, params = filters.shape(), filters.params()
+    shape, params, dialect = filters.shape(), filters.params(), connection.dialect.name
     if limit is None:
-        return list(connection.execute(_statement(shape, "all"), params).all())
-    rows = list(connection.execute(_statement(shape, "due"), {**params, "limit": limit}).all())
+        return list(connection.execute(_statement(shape, "all", dialect), params).all())
+    rows = list(connection.execute(_statement(shape, "due", dialect), {**params, "limit": limit}).all())
     if len(rows) < limit:
-        rows += connection.execute(_statement(shape, "undue"), {**params, "limit": limit - len(rows)}).all()
+        rows += connection.execute(_statement(shape, "undue", dialect),
+                                   {**params, "limit": limit - len(rows)}).all()
     return rows
 
 

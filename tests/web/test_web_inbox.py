@@ -115,6 +115,8 @@ def test_fast_task_json_equals_the_view_shape(web_engine: Engine, clock: ManualC
             assert web_engine.tasks_count(**filters) >= len(fast)          # type: ignore[arg-type]
     listed = web_engine.tasks_json()
     stored = {t.task_id: t.form for t in web_engine.tasks()}              # the projection's own column
+    orm_times = {t.task_id: (t.due_at, t.ready_at) for t in web_engine.tasks()}   # ORM-typed datetimes
+    assert {t.task_id: (t.due_at, t.ready_at) for t in web_engine.tasks(limit=10_000)} == orm_times
     assert {t["task_id"]: t["form"] for t in listed} == stored and any(stored.values())
     assert any(t["due_at"] and t["due_at"].endswith(".250000Z") for t in listed)
     due = [t["due_at"] is None for t in listed]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from engine.errors import NotFound
 from web import access
-from web.api import body, bp, int_arg, optional_object, principal
+from web.api import body, bp, int_arg, json_response, optional_object, principal
 from web.auth import engine, settings
 from web.errors import Forbidden
 
@@ -21,9 +20,7 @@ def list_tasks() -> Any:
     limit = min(int_arg("limit") or settings().inbox_limit, settings().inbox_limit)
     tasks = access.visible_task_json(eng, who, request.args.get("instance"), request.args.get("role"),
                                      request.args.get("key"), limit=limit)
-    # encoded once, compact and in the documented field order (jsonify would sort every key)
-    return current_app.response_class(json.dumps(tasks, separators=(",", ":")) + "\n",
-                                      mimetype="application/json")
+    return json_response(tasks)
 
 
 @bp.get("/tasks/<task_id>")
