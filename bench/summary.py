@@ -68,9 +68,13 @@ def inbox_rows(inbox: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for r in inbox["backends"]:
         tasks = r["data"]["tasks"]
-        rows.append(_row("inbox", f"inbox API p95, {tasks:,} open tasks, {r['backend']}",
-                         f"{r['api']['p95_ms']:.1f} ms", f"static file p95 {r['static']['p95_ms']:.1f} ms",
-                         r["api_over_static_p95"], "< 50 ms and ≤ 3× static", bool(r["goal_met"])))
+        for name, who in (("api", "token, every role"), ("api_user", "a responder's role")):
+            if name not in r:                  # results saved before the responder's API was measured
+                continue
+            within = r[name]["p95_ms"] < 50 and (r[f"{name}_over_static_p95"] or 99) <= 3
+            rows.append(_row("inbox", f"inbox API p95 ({who}), {tasks:,} open tasks, {r['backend']}",
+                             f"{r[name]['p95_ms']:.1f} ms", f"static file p95 {r['static']['p95_ms']:.1f} ms",
+                             r[f"{name}_over_static_p95"], "< 50 ms and ≤ 3× static", within))
         rows.append(_row("inbox", f"inbox page p95, {tasks:,} open tasks, {r['backend']}",
                          f"{r['page']['p95_ms']:.1f} ms", f"static file p95 {r['static']['p95_ms']:.1f} ms",
                          r["page_over_static_p95"], "–", None))

@@ -158,7 +158,7 @@ class Engine:
             return people.authenticate(session, username, password)
 
     def roles_of(self, username: str) -> list[str]:
-        with self.sessions() as session:
+        with self.reads() as session:
             return people.roles_of(session, username)
 
     def fire_due_timers(self) -> int:

@@ -172,3 +172,21 @@ def test_long_inbox_shows_the_first_tasks_without_counting_the_rest(web_engine: 
     assert live["total"] is None and live["fingerprint"] in page               # more than shown
     listed = bob.get("/api/v1/tasks?limit=50").get_json()
     assert len(listed) == 2                                                    # the API keeps the cap
+
+
+def test_a_role_taken_away_is_gone_on_the_next_request(login, outage: str, web_engine: Engine) -> None:
+    """Roles are read on every request (not cached in the session): once the people directory
+    no longer gives alice it_supervisor, her signed-in session loses the task at once."""
+    import yaml
+
+    from tests.conftest import demo_people
+
+    alice, _ = login("alice")
+    task = task_of(web_engine, outage, "notify_supervisor")
+    assert [t["task_id"] for t in alice.get("/api/v1/tasks").get_json()] == [task.task_id]
+    directory = yaml.safe_load(demo_people())
+    directory["roles"]["it_supervisor"]["primary"] = ["carol"]
+    web_engine.load_people(yaml.safe_dump(directory))
+    assert alice.get("/api/v1/tasks").get_json() == []
+    assert alice.get(f"/api/v1/tasks/{task.task_id}").status_code == 403
+    assert alice.get(f"/tasks/{task.task_id}").status_code == 403
