@@ -35,4 +35,4 @@ bench: install
 lint: install
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/ruff check engine web tests bench
-	$(BIN)/mypy engine
+	$(BIN)/mypy engine web

@@ -149,12 +149,13 @@ def _int(name: str, default: int | None) -> int | None:
 def compare_page() -> Any:
     eng = engine()
     definitions = _keys(eng)
-    form = {"as_is": request.args.get("as_is") or "", "to_be": request.args.get("to_be") or "",
-            "simulate": PAGE_CASES, "seed": 1}
+    asked_as_is, asked_to_be = request.args.get("as_is") or "", request.args.get("to_be") or ""
+    form: dict[str, Any] = {"as_is": asked_as_is, "to_be": asked_to_be, "simulate": PAGE_CASES, "seed": 1}
     try:
-        as_is, to_be = pick(eng, form["as_is"] or None, form["to_be"] or None)
-        form["simulate"], form["seed"] = _int("simulate", PAGE_CASES), _int("seed", 1)
-        scenario = scenario_from(form["simulate"], form["seed"])
+        as_is, to_be = pick(eng, asked_as_is or None, asked_to_be or None)
+        simulate, seed = _int("simulate", PAGE_CASES), _int("seed", 1)
+        form["simulate"], form["seed"] = simulate, seed
+        scenario = scenario_from(simulate, seed)
         report = run(eng, as_is, to_be, scenario, plots=True) if as_is and to_be else None
     except (InvalidInput, NotFound) as exc:
         return render_template("compare.html", definitions=definitions, form=form, report=None,
