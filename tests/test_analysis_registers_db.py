@@ -106,6 +106,11 @@ def test_cli_stored_registers(database_url: str, monkeypatch, capsys, tmp_path) 
     assert "3 added" in capsys.readouterr().out
     assert main(["targets", "--json"]) == 0 and len(json.loads(capsys.readouterr().out)) == 3
     assert main(["targets", "--export"]) == 0 and "Fewer SLA breaches" in capsys.readouterr().out
+    assert main(["targets", "--import", str(ANALYSIS / "targets.csv"), "--replace", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"added": 3, "removed": 3}
+    assert main(["risks", str(ANALYSIS / "risks.csv")]) == 0 and "impact →" in capsys.readouterr().out
+    assert main(["targets", str(ANALYSIS / "targets.csv"), "--export"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (ANALYSIS / "targets.csv").read_text().splitlines()[0]
     bad = tmp_path / "bad.csv"
     bad.write_text("id,risk,likelihood,impact\nR1,x,9,1\n")
     assert main(["risks", "--import", str(bad)]) == 1 and "likelihood" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,35 +60,20 @@ def _print_risks(risks: list[registers.Risk], heat: dict[str, Any]) -> None:
         print(f"likelihood {li}  " + " ".join(str(c["count"] or ".") for c in heat["cells"][li - 1]))
 
 
-def _risks(engine: Engine, args: argparse.Namespace) -> int:
-    if args.csv:
-        if args.import_:
-            raise InvalidInput("give FILE (read only) or --import CSV (store), not both")
-        risks = registers.read_risks(_read(args.csv))
-        if args.export:
-            print(registers.write_csv(risks, registers.Risk), end="")
-        elif args.json:
-            emit_json({"risks": [registers.risk_json(r) for r in risks], "heat_map": registers.heat_map(risks)})
-        else:
-            _print_risks(risks, registers.heat_map(risks))
-        return 0
-    if args.import_:
-        counts = register_store.import_risks(engine, _read(args.import_))
-        if args.export:
-            pass                                    # the CSV below is the whole output
-        elif args.json:
-            emit_json(counts)
-        else:
-            print(f"risk register: {counts['added']} added, {counts['updated']} updated")
-    if args.export:
-        print(register_store.export_risks(engine), end="")
-    elif not args.import_:
-        register = register_store.risk_register(engine)
-        if args.json:
-            emit_json(register)
-        else:
-            _print_risks([r for _, r in register_store.list_risks(engine)], register["heat_map"])
-    return 0
+def _show_risks(risks: list[registers.Risk], as_json: bool) -> None:
+    heat = registers.heat_map(risks)
+    if as_json:
+        emit_json({"risks": [registers.risk_json(r) for r in risks], "heat_map": heat})
+    else:
+        _print_risks(risks, heat)
+
+
+def _show_stored_risks(engine: Engine, as_json: bool) -> None:
+    register = register_store.risk_register(engine)
+    if as_json:
+        emit_json(register)
+    else:
+        _print_risks([r for _, r in register_store.list_risks(engine)], register["heat_map"])
 
 
 def _print_targets(progress: list[dict[str, Any]]) -> None:
@@ -104,30 +90,60 @@ def _show_targets(progress: list[dict[str, Any]], as_json: bool) -> None:
         _print_targets(progress)
 
 
-def _targets(engine: Engine, args: argparse.Namespace) -> int:
+def _targets_progress(engine: Engine, targets: list[registers.Target], as_json: bool) -> None:
+    kpis = process_kpis(*load_history(engine.sessions))
+    _show_targets(registers.target_progress(targets, kpis, engine.clock.now().date()), as_json)
+
+
+@dataclass(frozen=True)
+class _Register:
+    """What differs between the risk register and the optimisation targets; the command's flow
+    (FILE read only, --import, --export, or show what is stored) is the same for both."""
+    row: type
+    read: Callable[[str], list[Any]]
+    show_file: Callable[[Engine, list[Any], bool], None]
+    import_csv: Callable[[Engine, str, argparse.Namespace], dict[str, int]]
+    imported: Callable[[dict[str, int]], str]
+    export: Callable[[Engine], str]
+    show_stored: Callable[[Engine, bool], None]
+
+
+_RISKS = _Register(
+    registers.Risk, registers.read_risks, lambda _engine, risks, as_json: _show_risks(risks, as_json),
+    lambda engine, text, _args: register_store.import_risks(engine, text),
+    lambda counts: f"risk register: {counts['added']} added, {counts['updated']} updated",
+    register_store.export_risks, _show_stored_risks)
+
+_TARGETS = _Register(
+    registers.Target, registers.read_targets, _targets_progress,
+    lambda engine, text, args: register_store.import_targets(engine, text, replace=args.replace),
+    lambda counts: f"optimisation targets: {counts['added']} added, {counts['removed']} replaced",
+    register_store.export_targets,
+    lambda engine, as_json: _show_targets(register_store.target_register(engine), as_json))
+
+
+def _register_command(register: _Register, engine: Engine, args: argparse.Namespace) -> int:
     if args.csv:
         if args.import_:
             raise InvalidInput("give FILE (read only) or --import CSV (store), not both")
-        targets = registers.read_targets(_read(args.csv))
+        items = register.read(_read(args.csv))
         if args.export:
-            print(registers.write_csv(targets, registers.Target), end="")
-            return 0
-        kpis = process_kpis(*load_history(engine.sessions))
-        progress = registers.target_progress(targets, kpis, engine.clock.now().date())
-        _show_targets(progress, args.json)
+            print(registers.write_csv(items, register.row), end="")
+        else:
+            register.show_file(engine, items, args.json)
         return 0
     if args.import_:
-        counts = register_store.import_targets(engine, _read(args.import_), replace=args.replace)
+        counts = register.import_csv(engine, _read(args.import_), args)
         if args.export:
             pass                                    # the CSV below is the whole output
         elif args.json:
             emit_json(counts)
         else:
-            print(f"optimisation targets: {counts['added']} added, {counts['removed']} replaced")
+            print(register.imported(counts))
     if args.export:
-        print(register_store.export_targets(engine), end="")
+        print(register.export(engine), end="")
     elif not args.import_:
-        _show_targets(register_store.target_register(engine), args.json)
+        register.show_stored(engine, args.json)
     return 0
 
 
@@ -169,4 +185,7 @@ def _schedule(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS: dict[str, Callable[[Engine, Any], int]] = {"risks": _risks, "targets": _targets, "schedule": _schedule}
+HANDLERS: dict[str, Callable[[Engine, Any], int]] = {
+    "risks": lambda engine, args: _register_command(_RISKS, engine, args),
+    "targets": lambda engine, args: _register_command(_TARGETS, engine, args),
+    "schedule": _schedule}
