@@ -22,28 +22,7 @@
     el.setAttribute("data-marked", marked.join(" "));
   }
 
-  function fail(el, message) {
-    el.classList.add("unavailable");
-    el.textContent = message;
-  }
-
   Array.prototype.forEach.call(boxes, function (el) {
-    if (typeof window.BpmnJS !== "function") {
-      fail(el, "The diagram viewer (bpmn-js) is not installed on the server: run `make install`.");
-      return;
-    }
-    var viewer = new window.BpmnJS({ container: el });
-    fetch(el.getAttribute("data-source-url"), { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.text();
-      })
-      .then(function (xml) { return viewer.importXML(xml); })
-      .then(function () {
-        viewer.get("canvas").zoom("fit-viewport", "auto");
-        mark(viewer, el);
-        el.setAttribute("data-rendered", "true");
-      })
-      .catch(function (err) { fail(el, "The diagram could not be shown: " + err.message); });
+    window.contiflowViewer.show(el, function (viewer) { mark(viewer, el); });
   });
 })();

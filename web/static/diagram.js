@@ -20,28 +20,9 @@
     el.setAttribute("data-states", JSON.stringify(applied));
   }
 
-  function fail(message) {
-    el.classList.add("unavailable");
-    el.textContent = message;
-  }
-
   window.contiflowDiagram = { apply: apply };
-  if (typeof window.BpmnJS !== "function") {
-    fail("The diagram viewer (bpmn-js) is not installed on the server: run `make install`.");
-    return;
-  }
-  viewer = new window.BpmnJS({ container: el });
-  fetch(el.getAttribute("data-source-url"), { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.text();
-    })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      viewer.get("canvas").zoom("fit-viewport", "auto");
-      var data = document.getElementById("element-states");
-      apply(data ? JSON.parse(data.textContent || "{}") : {});
-      el.setAttribute("data-rendered", "true");
-    })
-    .catch(function (err) { fail("The diagram could not be shown: " + err.message); });
+  viewer = window.contiflowViewer.show(el, function () {
+    var data = document.getElementById("element-states");
+    apply(data ? JSON.parse(data.textContent || "{}") : {});
+  });
 })();
