@@ -167,14 +167,7 @@ def multi_instance(el: Any, report: Report) -> None:
             out_coll = (zl[0].get("outputCollection") or "").strip()
             out_elem = (zl[0].get("outputElement") or "").strip()
         for tag in ("loopCardinality", "completionCondition"):
-            node = child(mi, BPMN, tag)
-            if node is not None and (node.text or "").strip():
-                try:
-                    node.text = to_python(node.text)
-                except Untranslatable as exc:
-                    report.failed_at(node, f"multi-instance {tag}: {exc}", el)
-            elif node is not None:
-                mi.remove(node)
+            _translate_or_drop(mi, child(mi, BPMN, tag), f"multi-instance {tag}", report, el)
         if collection:
             try:
                 name = to_python(collection)
@@ -215,16 +208,23 @@ def _data_item(mi: Any, tag: str, name: str) -> None:
         etree.SubElement(mi, b(tag), id=name, name=name)
 
 
+def _translate_or_drop(parent: Any, node: Any, what: str, report: Report, el: Any) -> None:
+    """A loop expression (``node``, may be None) translated to Python in place; an empty one
+    removed, as if the modeler had left it out."""
+    if node is None:
+        return
+    if (node.text or "").strip():
+        try:
+            node.text = to_python(node.text)
+        except Untranslatable as exc:
+            report.failed_at(node, f"{what}: {exc}", el)
+    else:
+        parent.remove(node)
+
+
 def standard_loop(el: Any, report: Report) -> None:
     for loop in el.iterchildren(b("standardLoopCharacteristics")):
-        cond = child(loop, BPMN, "loopCondition")
-        if cond is not None and (cond.text or "").strip():
-            try:
-                cond.text = to_python(cond.text)
-            except Untranslatable as exc:
-                report.failed_at(cond, f"loop condition: {exc}", el)
-        elif cond is not None:
-            loop.remove(cond)
+        _translate_or_drop(loop, child(loop, BPMN, "loopCondition"), "loop condition", report, el)
         if child(loop, BPMN, "loopCondition") is None and not loop.get("loopMaximum"):
             report.problem("loop activity needs a loopCondition or loopMaximum", el)
 
