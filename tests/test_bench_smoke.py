@@ -62,3 +62,16 @@ def test_peer_runs_both_engines_on_the_same_chain() -> None:
     assert {"bpmn_engine_memory", "bpmn_engine_reload", "contiflow_sqlite_file"} <= set(result["runs"])
     assert all(run["steps_per_instance"] == 2 for run in result["runs"].values())
     assert all(pair["ratio"] for pair in result["pairs"])
+
+
+def test_inbox_bench_measures_both_apis_and_the_page_on_sqlite() -> None:
+    from bench import inbox
+
+    result = inbox.run(quick=True, pg_url=None)
+    [sqlite] = result["backends"]
+    assert sqlite["data"]["tasks"] == 10_001
+    for name in ("static", "api", "api_user", "page"):
+        assert sqlite[name]["n"] == 50 and sqlite[name]["p95_ms"] > 0, name
+    assert "alice's API" in inbox.markdown(result)
+    rows = [r for r in summary.inbox_rows(result) if "API" in r["target"]]
+    assert [r["target"].split(" (")[1].split(")")[0] for r in rows] == ["token, every role", "a responder's role"]
