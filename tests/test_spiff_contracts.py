@@ -101,3 +101,24 @@ def test_flat_task_lookups_find_what_the_tree_walk_finds() -> None:
         if not ready:
             break
         ready[0].run()
+
+
+def test_dmn_engine_tells_operator_cells_by_the_script_engines_syntax_error() -> None:
+    """DMNEngine.needs_eq reads ``< 250`` as ``input < 250`` only when ``validate`` raises
+    SyntaxError; our sandboxed engine keeps that contract (and still refuses what the sandbox
+    refuses)."""
+    import inspect
+
+    import pytest
+    from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+
+    from engine.errors import ScriptError
+    from engine.spiff.script_engine import SandboxScriptEngine
+
+    assert "except SyntaxError" in inspect.getsource(DMNEngine.needs_eq)
+    engine = SandboxScriptEngine(lambda task, name, params: None)
+    with pytest.raises(SyntaxError):
+        engine.validate("< 250")
+    engine.validate("v < 250")
+    with pytest.raises(ScriptError):
+        engine.validate("().__class__")

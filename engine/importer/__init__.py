@@ -19,6 +19,7 @@ from engine.errors import ImportProblem, ImportRejected
 from engine.importer import dialect as dialects
 from engine.importer import metadata, validate
 from engine.importer.build import BuildInput, build_specs, split_decisions
+from engine.importer.dmn import prepare_decision
 from engine.importer.metadata import FLOW_NODES
 from engine.importer.model import Deployment, ProcessDraft, SourceFile
 from engine.importer.ns import BPMN, b, local, ns_of
@@ -176,6 +177,7 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
         for pid in pids:
             inp.processes[pid] = f.report
     for f, tree in decisions.values():
+        prepare_decision(tree, f.report)
         inp.dmn.append((f.report, tree))
 
     if not any(r.problems for r in reports) and inp.processes:

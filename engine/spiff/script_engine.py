@@ -7,6 +7,7 @@ who can upload a model); this one never does.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +64,9 @@ class SandboxScriptEngine(PythonScriptEngine):
         self._service_caller = service_caller
 
     def validate(self, expression: str) -> None:
+        """SpiffWorkflow's contract: a SyntaxError when the text does not parse (its DMN engine
+        then reads a cell like ``< 250`` as ``input < 250``); then the sandbox's own refusals."""
+        ast.parse(expression)
         sandbox.check(expression, "exec")
 
     def call_service(self, task: Any, **kwargs: Any) -> str:

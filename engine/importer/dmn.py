@@ -1,0 +1,163 @@
+"""Decision tables made ready for SpiffWorkflow, and checked, before anything is stored.
+
+Modelers (Camunda 7 and 8, bpmn.io) write input cells as FEEL unary tests.  Those that are
+plain Python already mean the same to SpiffWorkflow (``"gold"``, ``>= 6``); three forms do not
+and are rewritten with Spiff's ``?`` placeholder for the input's value: a list of alternatives
+(``"Travel","Misc"``, which Python would read as one tuple and never match), ranges
+(``[1..5]``, ``]0..10[``) and ``not(…)``.  Then every expression (input expressions, each cell
+as Spiff will evaluate it, output entries) is compiled in the sandbox, so a hostile or broken
+table is refused at import with its line, rule and column, not at run time.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from typing import Any
+
+from engine.errors import EngineError
+from engine.importer.expr import Untranslatable, to_python
+from engine.importer.ns import local
+from engine.importer.problems import Report, line_of
+from engine.sandbox import check
+
+_RANGE = re.compile(r"^([\[\]()])\s*(.+?)\s*\.\.\s*(.+?)\s*([\[\]()])$", re.S)
+_COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.+)$", re.S)
+_NOT = re.compile(r"^not\s*\((.*)\)$", re.S)
+#: Spiff's own test for a ``?`` outside quotes (DMNEngine.evaluate)
+_PLACEHOLDER = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+
+
+def _children(el: Any, name: str) -> list[Any]:
+    return [c for c in el if isinstance(c.tag, str) and local(c.tag) == name]
+
+
+def _text_of(el: Any) -> Any:
+    found = _children(el, "text")
+    return found[0] if found else None
+
+
+def _split_alternatives(tests: str) -> list[str]:
+    """Top-level comma-separated parts (commas inside quotes, brackets or parentheses stay)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(tests):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(tests[start:i].strip())
+            start = i + 1
+    parts.append(tests[start:].strip())
+    return parts
+
+
+def _value(text: str) -> str:
+    return to_python(text, "feel")
+
+
+def _one_test(test: str) -> str:
+    """One FEEL unary test as a Python condition on ``?``."""
+    rng = _RANGE.match(test)
+    if rng and rng.group(1) in "[(]" and rng.group(4) in "])[":
+        low = "<=" if rng.group(1) == "[" else "<"
+        high = "<=" if rng.group(4) == "]" else "<"
+        return f"{_value(rng.group(2))} {low} ? {high} {_value(rng.group(3))}"
+    comparison = _COMPARISON.match(test)
+    if comparison:
+        op = "==" if comparison.group(1) == "=" else comparison.group(1)
+        return f"? {op} {_value(comparison.group(2))}"
+    return f"? == ({_value(test)})"
+
+
+def unary_tests(cell: str) -> str | None:
+    """The cell rewritten for SpiffWorkflow, or None when it already means the same there."""
+    tests = cell.strip()
+    if not tests or tests == "-" or _PLACEHOLDER.search(tests):
+        return None
+    negated = _NOT.match(tests)
+    if negated:
+        tests = negated.group(1).strip()
+    parts = _split_alternatives(tests)
+    if not negated and len(parts) == 1 and not _RANGE.match(parts[0]):
+        return None
+    if any(not p for p in parts):
+        raise Untranslatable(f"empty test in {cell.strip()!r}")
+    condition = " or ".join(f"({_one_test(p)})" for p in parts)
+    return f"not ({condition})" if negated else condition
+
+
+def _spiff_expression(input_expression: str, cell: str) -> list[str]:
+    """The expressions SpiffWorkflow's DMNEngine evaluates for this cell."""
+    if _PLACEHOLDER.search(cell):
+        return [input_expression, _PLACEHOLDER.sub("dmninputexpr", cell)]
+    try:
+        ast.parse(cell)
+    except SyntaxError:
+        return [input_expression + cell]           # an operator first: ``minutes`` + ``> 60``
+    return [f"({input_expression}) == ({cell})"]
+
+
+def _check(report: Report, element: Any, text: Any, what: str, source: str) -> None:
+    """``source`` compiled in the sandbox; a refusal names ``element`` (it has the id) at the
+    line of its ``text``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            check(source, "eval")
+    except EngineError as exc:
+        report.problem(f"{what} refused by the sandbox: {exc}", element, line=line_of(text) or line_of(element))
+
+
+def prepare_decision(root: Any, report: Report) -> None:
+    """Rewrite FEEL-only cells of every decision table under ``root`` in place, then check
+    every expression; problems go to ``report`` (the deployment is then refused)."""
+    for table in root.iter():
+        if not isinstance(table.tag, str) or local(table.tag) != "decisionTable":
+            continue
+        inputs = []
+        for column, inp in enumerate(_children(table, "input"), start=1):
+            label = inp.get("label") or inp.get("id") or f"#{column}"
+            found = _children(inp, "inputExpression")
+            node = _text_of(found[0]) if found else None
+            source = (node.text or "").strip() if node is not None else ""
+            if node is not None and source:
+                try:
+                    source = node.text = to_python(source, found[0].get("expressionLanguage"))
+                except Untranslatable as exc:
+                    report.problem(f"input {label!r}: {exc}", found[0], line=line_of(node))
+                    source = ""
+                else:
+                    _check(report, found[0], node, f"input expression {label!r}", source)
+            inputs.append((label, source))
+        for row, rule in enumerate(_children(table, "rule"), start=1):
+            where = f"rule {row} ({rule.get('id')})"
+            for column, entry in enumerate(_children(rule, "inputEntry")):
+                _prepare_cell(report, entry, where, inputs[column] if column < len(inputs) else ("?", ""))
+            for entry in _children(rule, "outputEntry"):
+                node = _text_of(entry)
+                if node is not None and (node.text or "").strip():
+                    _check(report, entry, node, f"{where}: output", node.text.strip())
+
+
+def _prepare_cell(report: Report, entry: Any, where: str, column: tuple[str, str]) -> None:
+    label, input_expression = column
+    node = _text_of(entry)
+    if node is None or not (node.text or "").strip() or node.text.strip() == "-":
+        return
+    what = f"{where}, input {label!r}"
+    try:
+        rewritten = unary_tests(node.text)
+    except Untranslatable as exc:
+        report.problem(f"{what}: {exc}", entry, line=line_of(node))
+        return
+    if rewritten is not None:
+        node.text = rewritten
+    if input_expression:
+        for source in _spiff_expression(input_expression, node.text.strip()):
+            _check(report, entry, node, what, source)
