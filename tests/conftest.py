@@ -56,6 +56,17 @@ def private_pg_schema(prefix: str = "t") -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def suite_database(folder: Path, prefix: str) -> Iterator[str]:
+    """One database for a whole module: a private PostgreSQL schema when the suite has one (it
+    enforces what SQLite lets pass: column widths, NUL characters), else a SQLite file."""
+    if PG_URL is None:
+        yield f"sqlite:///{folder / 'contiflow.db'}"
+        return
+    with private_pg_schema(prefix) as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database per test: a SQLite file, or a private PostgreSQL schema."""

@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import string
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,6 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from sqlalchemy import create_engine, text
 
 from engine.api import Engine
 from engine.clock import ManualClock
@@ -34,8 +32,7 @@ from engine.config import Config
 from engine.errors import EngineError, ImportRejected
 from engine.importer import parse_deployment
 from engine.importer.ns import BPMN, CAMUNDA, SIGNAVIO, SPIFF, ZEEBE
-from engine.store.database import normalise_url
-from tests.conftest import CORPUS, PG_URL, ROOT
+from tests.conftest import CORPUS, ROOT, suite_database
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 HANG_SECONDS = 20
@@ -82,23 +79,13 @@ def eng(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One engine for the module (the properties are about the importer, and every example must
     see a store that only grows by what it imported): on PostgreSQL when the suite has one —
     it enforces column widths, SQLite does not — else on a SQLite file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-    admin, schema = None, f"fuzz_{uuid.uuid4().hex[:12]}"
-    if PG_URL:
-        admin = create_engine(normalise_url(PG_URL))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    engine = Engine(Config(database_url=url, script_time_limit=0.5, max_model_bytes=256 * 1024),
-                    clock=ManualClock())
-    try:
-        yield engine
-    finally:
-        engine.close()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    with suite_database(tmp_path_factory.mktemp("fuzz"), "fuzz") as url:
+        engine = Engine(Config(database_url=url, script_time_limit=0.5, max_model_bytes=256 * 1024),
+                        clock=ManualClock())
+        try:
+            yield engine
+        finally:
+            engine.close()
 
 
 def stored(eng: Engine) -> int:

@@ -25,6 +25,7 @@ from engine.importer.model import Deployment, ProcessDraft, SourceFile
 from engine.importer.ns import BPMN, b, local, ns_of
 from engine.importer.problems import Report
 from engine.importer.safe_xml import DEFAULT_MAX_BYTES, UnsafeXml, parse_xml
+from engine.importer.schema import schema_warnings
 from engine.importer.translate import translate
 
 __all__ = ["parse_deployment", "DEFAULT_MAX_BYTES"]
@@ -55,6 +56,7 @@ def _load(name: str, data: Any, max_bytes: int) -> tuple[_File | None, SourceFil
         kind = "dmn"
     elif root.tag == b("definitions"):
         kind = "bpmn"
+        schema_warnings(root, report)
     else:
         report.problem(f"not a BPMN or DMN document (root element {local(root.tag)!r} in "
                        f"namespace {ns_of(root.tag) or 'none'!r})", line=root.sourceline)

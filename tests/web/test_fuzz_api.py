@@ -12,7 +12,6 @@ CONTIFLOW_TEST_DATABASE_URL is set, else SQLite — not both (that would double 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,13 +25,11 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, text
 
 from engine.api import Engine
 from engine.clock import ManualClock
 from engine.config import Config
-from engine.store.database import normalise_url
-from tests.conftest import PG_URL, demo_people
+from tests.conftest import demo_people, suite_database
 from tests.web.conftest import OUTAGE, TOKEN, WEB_FORM, CapturingSender, bearer, sign_in
 from web.api.openapi import document
 from web.app import create_app
@@ -47,28 +44,18 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The web fixtures' app (people, both runbooks, a declared outage, the robot token), built
     once for the module: a fresh store per operation would triple the time.  On PostgreSQL when
     the suite has one (it refuses what SQLite lets pass: over-long values, NUL), else SQLite."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz_api') / 'fuzz.db'}"
-    admin, schema_name = None, f"fuzz_{uuid.uuid4().hex[:12]}"
-    if PG_URL:
-        admin = create_engine(normalise_url(PG_URL))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema_name}"
-    sender = CapturingSender()
-    eng = Engine(Config(database_url=url, script_time_limit=0.5), clock=ManualClock(),
-                 senders={"email": sender, "webhook": sender})
-    eng.load_people(demo_people())
-    eng.import_paths([OUTAGE, WEB_FORM])
-    eng.start("system_outage", {"incidentSummary": "payments down"}, business_key="INC-1", actor="grace")
-    try:
-        yield create_app(eng, config={"api_tokens": {TOKEN: "robot"}, "poll_seconds": 1.0},
-                         start_scheduler=False, testing=True)
-    finally:
-        eng.close()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-            admin.dispose()
+    with suite_database(tmp_path_factory.mktemp("fuzz_api"), "fuzz") as url:
+        sender = CapturingSender()
+        eng = Engine(Config(database_url=url, script_time_limit=0.5), clock=ManualClock(),
+                     senders={"email": sender, "webhook": sender})
+        eng.load_people(demo_people())
+        eng.import_paths([OUTAGE, WEB_FORM])
+        eng.start("system_outage", {"incidentSummary": "payments down"}, business_key="INC-1", actor="grace")
+        try:
+            yield create_app(eng, config={"api_tokens": {TOKEN: "robot"}, "poll_seconds": 1.0},
+                             start_scheduler=False, testing=True)
+        finally:
+            eng.close()
 
 
 schema = schemathesis.openapi.from_dict(document())
