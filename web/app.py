@@ -11,9 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, g, redirect, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine import safe_json
 from engine.api import Engine
 from engine.timers.scheduler import TimerService
 from web import auth, errors, ops
@@ -29,6 +31,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
+class GuardedJSONProvider(DefaultJSONProvider):
+    """Request bodies are decoded with a nesting limit (``engine.safe_json``): a deeply nested
+    body would otherwise crash the process, not just fail the request."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return safe_json.loads(s, **kwargs)
+
+
 def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[str, Any] | None = None,
                start_scheduler: bool | None = None, testing: bool = False) -> Flask:
     """``engine``: the Engine to serve (default: one from the CONTIFLOW_* environment).
@@ -38,6 +48,7 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
     settings = config if isinstance(config, WebSettings) else load_settings().with_overrides(config)
     eng = engine or Engine()
     app = Flask(__name__)
+    app.json = GuardedJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key or (secrets.token_hex(32) if testing else persistent_secret_key()),
         TESTING=testing,

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from engine import people
+from engine import people, safe_json
 from engine.api import Engine, read_model_files
 from engine.cli.output import emit_json, fail, instance_text, task_line
 from engine.clock import isoformat
@@ -122,9 +122,11 @@ def _retry(engine: Engine, args: argparse.Namespace) -> int:
 def _alert(engine: Engine, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.payload == "-" else Path(args.payload).read_text()
     try:
-        payload = json.loads(text)
+        payload = safe_json.loads(text)
     except json.JSONDecodeError as exc:
         return fail(f"{args.payload}: malformed JSON ({exc.msg}, line {exc.lineno})")
+    except safe_json.TooDeep as exc:
+        return fail(f"{args.payload}: {exc}")
     outcomes = engine.declare_from_alertmanager(payload)
     if args.json:
         emit_json([o.to_json() for o in outcomes])

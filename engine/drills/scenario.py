@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from engine import safe_json
 from engine.durations import parse_duration
 from engine.errors import InvalidInput
 
@@ -67,7 +68,10 @@ def _response(raw: Any, where: str) -> Response:
 def parse_scenario(text: str, source: str = "scenario", runbook: str | None = None) -> Scenario:
     """Parse and check the shape; ``check_against`` later checks task ids against the runbook."""
     try:
-        doc = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        safe_json.check_depth(text)             # YAML flow collections nest like JSON's
+        doc = safe_json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+    except safe_json.TooDeep as exc:
+        raise InvalidInput(f"{source}: {exc}") from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else (f" line {exc.lineno}" if hasattr(exc, "lineno") else "")
