@@ -28,7 +28,7 @@ from engine.services import ServiceRegistry, default_registry
 from engine.store.database import create_schema, make_engine, make_read_engine, session_factory
 from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskHistoryView, TaskView
 
-MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml", ".json")   # .json: SpiffArena form schemas
 
 
 class Engine:
@@ -304,7 +304,8 @@ class Engine:
 
 
 def read_model_files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:
-    """Files as given, folders expanded to their BPMN/DMN files (sorted, so results are stable)."""
+    """Files as given, folders expanded to their BPMN/DMN files and JSON form schemas (sorted, so
+    results are stable)."""
     files: list[tuple[str, bytes]] = []
     for raw in paths:
         path = Path(raw)

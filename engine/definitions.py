@@ -51,7 +51,8 @@ def store_deployment(session: Session, deployment: Deployment, now: datetime,
     results = []
     for draft in deployment.processes:
         source_row = file_rows[draft.file]
-        fingerprint = f"{source_row.sha256}:{draft.key}"
+        forms = draft.forms_sha256()          # its SpiffArena form files: a changed form is a new version
+        fingerprint = f"{source_row.sha256}{'+' + forms if forms else ''}:{draft.key}"
         latest = session.scalars(select(DefinitionRow).where(DefinitionRow.key == draft.key)
                                  .order_by(DefinitionRow.version.desc()).limit(1)).first()
         warnings = list(draft.warnings) + service_warnings(draft, registry)
@@ -96,7 +97,7 @@ def list_definitions(session: Session, all_versions: bool = False) -> list[Defin
 
 
 def to_view(row: DefinitionRow) -> DefinitionView:
-    return DefinitionView(row.key, row.version, row.name, row.executable, row.sha256.split(":")[0],
+    return DefinitionView(row.key, row.version, row.name, row.executable, row.sha256.split(":")[0].split("+")[0],
                           row.created_at, list(row.warnings or []), dict(row.properties or {}))
 
 

@@ -20,6 +20,7 @@ from engine.importer import dialect as dialects
 from engine.importer import metadata, validate
 from engine.importer.build import BuildInput, build_specs, split_decisions
 from engine.importer.dmn import prepare_decision
+from engine.importer.json_forms import FormFile, attach_forms, load_form_file
 from engine.importer.metadata import FLOW_NODES
 from engine.importer.model import Deployment, ProcessDraft, SourceFile
 from engine.importer.ns import BPMN, b, local, ns_of
@@ -124,6 +125,17 @@ def _demote_implicit(f: _File, decisions: set[str], callable_ids: set[str]) -> l
     return demoted
 
 
+def _process_warnings(drafts: list[ProcessDraft], owner: dict[str, _File], reports: list[Report]) -> None:
+    """Each imported process carries what concerns it: its own warnings, its file's (schema
+    deviations, SpiffWorkflow's remarks) and the deployment's form files'."""
+    own = {w for r in reports for ws in r.by_process.values() for w in ws}
+    forms = [w for r in reports if r.file.lower().endswith(".json") for w in r.warnings]
+    for draft in drafts:
+        report = owner[draft.key].report
+        of_file = [w for w in report.warnings if w not in own]
+        draft.warnings = of_file + list(report.by_process.get(draft.key, [])) + forms
+
+
 def _count_nodes(files: Iterable[_File]) -> int:
     return sum(1 for f in files for p in f.executable for el in p.iter()
                if isinstance(el.tag, str) and ns_of(el.tag) == BPMN and local(el.tag) in FLOW_NODES)
@@ -134,9 +146,17 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
     loaded: list[_File] = []
     sources: list[SourceFile] = []
     reports: list[Report] = []
+    forms: list[FormFile] = []
     for item in files:
         name, data = (item[0], item[1]) if isinstance(item, tuple) and len(item) == 2 else (
             str(item), None)
+        if str(name).lower().endswith(".json"):            # a SpiffArena form schema
+            report = Report(str(name))
+            reports.append(report)
+            form = load_form_file(str(name), data, max_bytes, report)
+            if form is not None:
+                forms.append(form)
+            continue
         f, source, report = _load(str(name), data, max_bytes)
         reports.append(report)
         if source is not None:
@@ -160,6 +180,8 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
                                  f"{owner[draft.key].name}", element_id=draft.key)
             owner[draft.key] = f
             drafts.append(draft)
+    attach_forms(drafts, {d.key: owner[d.key].report for d in drafts}, forms)
+    sources += [f for d in drafts for f in d.form_files if f not in sources]
     callable_ids = {d.key for d in drafts if d.executable} | set(known)
     demoted = {pid for f in bpmn for pid in _demote_implicit(f, set(decisions), callable_ids)}
     for draft in drafts:
@@ -192,9 +214,7 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
     problems = [p for r in reports for p in r.problems]
     if problems:
         raise ImportRejected(problems)
-    for draft in drafts:
-        report = owner[draft.key].report
-        draft.warnings = list(report.by_process.get(draft.key, []))
+    _process_warnings(drafts, owner, reports)
     return Deployment(files=sources, processes=drafts,
                       warnings=[w for r in reports for w in r.warnings])
 

@@ -5,6 +5,7 @@ The importer never stores anything; ``engine.definitions`` versions and saves a 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,13 @@ class ProcessDraft:
     properties: dict[str, str] = field(default_factory=dict)   # process-level (incident_type…)
     spec: dict[str, Any] | None = None   # engine.spiff.serializer.spec_to_dict(...) when executable
     warnings: list[str] = field(default_factory=list)
+    form_files: list[SourceFile] = field(default_factory=list)   # SpiffArena form schemas its tasks use
+
+    def forms_sha256(self) -> str:
+        """Content hash of the form files (empty when none): a changed form is a new version."""
+        if not self.form_files:
+            return ""
+        return hashlib.sha256("".join(sorted(f.sha256 for f in self.form_files)).encode()).hexdigest()
 
 
 @dataclass
@@ -68,8 +76,8 @@ class SourceFile:
     name: str
     content: bytes                   # the original bytes, as uploaded
     sha256: str
-    dialect: str                     # spiffarena | camunda7 | camunda8 | bpmn.io | descriptive | dmn
-    kind: str = "bpmn"               # bpmn | dmn
+    dialect: str                     # spiffarena | camunda7 | camunda8 | bpmn.io | descriptive | dmn | json-schema
+    kind: str = "bpmn"               # bpmn | dmn | form
 
 
 @dataclass

@@ -42,6 +42,12 @@ class Report:
             line = line or line_of(element)
         self.problems.append(ImportProblem(self.file, message, line, element_id))
 
+    def warn_task(self, process_id: str, bpmn_id: str, line: int | None, message: str) -> None:
+        """A warning about a task known by id and line (no XML element at hand)."""
+        text = f"{self.file}{f':{line}' if line else ''} [{bpmn_id}]: {message}"
+        self.warnings.append(text)
+        self.by_process.setdefault(process_id, []).append(text)
+
     def warn(self, message: str, element: Any = None) -> None:
         where = self.file
         if element is not None:

@@ -112,3 +112,23 @@ def test_bpmn_js_assets_are_served_from_node_modules(client) -> None:
         assert font.status_code == 200
     assert client.get("/assets/bpmn-js/../../package.json").status_code == 404
     assert client.get("/assets/bpmn-js/bpmn-modeler.development.js").status_code == 404
+
+
+def test_uploaded_spiffarena_form_schema_is_the_task_form(login, web_engine) -> None:
+    """A SpiffArena model uploaded with its JSON-schema form files: the task page shows the
+    schema's fields (the admin acts on every task) and the server checks them."""
+    admin, token = login("admin")
+    modelers = FIXTURES / "modelers"
+    files = [(name, (modelers / name).read_bytes())
+             for name in ("spiffarena_review.bpmn", "review-schema.json", "review-uischema.json")]
+    page = _upload(admin, token, *files).get_data(as_text=True)
+    assert "spiffarena_review v1" in page and "not in this deployment" not in page
+    instance = web_engine.start("spiffarena_review", {"price": 30, "quantity": 5})
+    [task] = web_engine.tasks(instance_id=instance)
+    html = admin.get(f"/tasks/{task.task_id}").get_data(as_text=True)
+    assert "Order details are correct" in html and 'name="confirmed"' in html and 'name="reviewComment"' in html
+    refused = admin.post(f"/api/v1/tasks/{task.task_id}/complete", json={"data": {"reviewComment": "ok"}},
+                         headers={"X-CSRFToken": token})
+    assert refused.status_code == 400 and "confirmed" in refused.get_data(as_text=True)
+    done = admin.post(f"/tasks/{task.task_id}", data={"csrf_token": token, "confirmed": "on", "reviewComment": "ok"})
+    assert done.status_code == 302 and [t.bpmn_id for t in web_engine.tasks(instance_id=instance)] == ["approve"]

@@ -134,7 +134,8 @@ PATHS: dict[str, Any] = {
                 "parameters": [_query("all_versions", "every version, not only the latest",
                                       {"type": "boolean"})],
                 "responses": {"200": _json({"type": "array", "items": _ref("Definition")}), **_errors(400)}},
-        "post": {"operationId": "uploadDefinitions", "summary": "Import BPMN/DMN files (administrators)",
+        "post": {"operationId": "uploadDefinitions", "summary": "Import BPMN/DMN files and SpiffArena JSON form "
+                                                       "schemas (administrators)",
                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                      "type": "object", "required": ["files"], "properties": {
                          "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
