@@ -37,7 +37,7 @@ class Engine:
                  create: bool = True):
         self.config = config or load_config()
         self.clock = clock or SystemClock()
-        self.services = services or default_registry()
+        self.services = services or default_registry(self.config.http_allowed_hosts)
         self.db = make_engine(self.config.database_url)
         if create:
             create_schema(self.db)

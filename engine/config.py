@@ -23,6 +23,7 @@ class Config:
     mail_from: str = "contiflow@localhost"
     kpi_thresholds: str | None = None       # YAML file of KPI thresholds the worker checks
     kpi_check_minutes: float = 15.0
+    http_allowed_hosts: tuple[str, ...] = ()   # hosts the ``http`` service task may call
 
 
 def default_database_url(base: Path | None = None) -> str:
@@ -48,4 +49,6 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         mail_from=env.get("CONTIFLOW_MAIL_FROM", "contiflow@localhost"),
         kpi_thresholds=env.get("CONTIFLOW_KPI_THRESHOLDS") or None,
         kpi_check_minutes=float(env.get("CONTIFLOW_KPI_CHECK_MINUTES", "15")),
+        http_allowed_hosts=tuple(h.strip() for h in env.get("CONTIFLOW_HTTP_ALLOWED_HOSTS", "").split(",")
+                                 if h.strip()),
     )

@@ -1,4 +1,5 @@
-"""Delivery channels: email over SMTP (stdlib smtplib) and JSON webhooks (stdlib urllib).
+"""Delivery channels: email over SMTP (stdlib smtplib), JSON webhooks and the ``http``
+service task's calls (stdlib urllib).
 
 The webhook body carries ``text`` so Slack-compatible receivers show it as is."""
 
@@ -61,5 +62,38 @@ class WebhookSender:
                 raise RuntimeError(f"webhook answered {response.status}")
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error: following it could lead past the allow-list."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
+class HttpSender:
+    """The ``http`` service task's calls (engine.services.http_call), the allow-list checked
+    again at send time (it may have changed since the call was queued)."""
+
+    def __init__(self, allowed: tuple[str, ...], timeout: float = 10.0):
+        self.allowed, self.timeout = allowed, timeout
+
+    def __call__(self, row: NotificationRow) -> None:
+        from engine.services.http_call import host_allowed
+        host_allowed(row.target, self.allowed)
+        headers = {"Idempotency-Key": row.key, "User-Agent": "contiflow"}
+        if row.body:
+            headers["Content-Type"] = "application/json"
+        if row.drill:
+            headers["X-Contiflow-Drill"] = "yes"
+        request = urllib.request.Request(row.target, data=row.body.encode() if row.body else None,
+                                         method=row.subject, headers=headers)
+        with _NO_REDIRECTS.open(request, timeout=self.timeout) as response:
+            if response.status >= 300:
+                raise RuntimeError(f"{row.subject} {row.target} answered {response.status}")
+
+
 def default_senders(config: Config) -> dict[str, Callable[[NotificationRow], None]]:
-    return {"email": SmtpSender(config), "webhook": WebhookSender()}
+    return {"email": SmtpSender(config), "webhook": WebhookSender(),
+            "http": HttpSender(config.http_allowed_hosts)}

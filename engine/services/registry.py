@@ -83,10 +83,12 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def default_registry() -> ServiceRegistry:
+def default_registry(http_allowed_hosts: tuple[str, ...] = ()) -> ServiceRegistry:
     registry = ServiceRegistry()
     from engine.notify.service import notify
+    from engine.services.http_call import http_service
 
     registry.register("log", _log)
     registry.register("notify", notify)
+    registry.register("http", http_service(http_allowed_hosts))
     return registry
