@@ -47,37 +47,6 @@ class SmtpReceiver:
         self.controller.stop()
 
 
-class WebhookReceiver:
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.posts.append(json.loads(body))
-                receiver.headers.append(dict(self.headers))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> WebhookReceiver:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class HttpReceiver:
     """A real HTTP server recording every request (method, path, headers, body) and answering
     ``status`` (with ``location`` for a redirect)."""
@@ -114,3 +83,23 @@ class HttpReceiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class WebhookReceiver(HttpReceiver):
+    """An HttpReceiver for webhook notifications: their JSON bodies and headers, and its URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for method, _, _, body in self.requests if method == "POST"]
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        return [headers for method, _, headers, _ in self.requests if method == "POST"]
+
+    def start(self) -> WebhookReceiver:
+        super().start()
+        return self
