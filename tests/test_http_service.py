@@ -65,6 +65,16 @@ def test_the_call_reaches_the_server_once_after_commit(database_url: str, clock:
         engine.close()
 
 
+def test_a_url_too_long_for_the_outbox_is_an_incident(database_url: str, clock: ManualClock) -> None:
+    engine = _engine(database_url, clock, "127.0.0.1")
+    try:
+        engine.import_files([("status.bpmn", _model("http://127.0.0.1/" + "a" * 500))])
+        view = engine.show(engine.start("status_page"))
+        assert view.status == "incident" and "the limit is 400" in view.incidents[-1].message
+    finally:
+        engine.close()
+
+
 @pytest.mark.parametrize("allowed", [(), ("127.0.0.1:1",), ("example.org",)])
 def test_a_host_outside_the_allow_list_is_an_incident_and_nothing_is_sent(
         database_url: str, clock: ManualClock, server: HttpReceiver, allowed: tuple[str, ...]) -> None:

@@ -172,4 +172,4 @@ def attach_forms(drafts: list[ProcessDraft], reports: dict[str, Report], files: 
     for f in files:
         if f.source.name not in used:
             f.report.warn("no task names this file as its form (formJsonSchemaFilename or "
-                                        "formUiSchemaFilename); it is not stored")
+                          "formUiSchemaFilename); it is not stored")

@@ -22,6 +22,8 @@ from engine.errors import ServiceError
 from engine.services.registry import Service, ServiceCall
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: longer URLs would not fit the outbox's idempotency key (instance, task, channel, URL)
+MAX_URL = 400
 
 
 def host_allowed(url: str, allowed: Iterable[str]) -> str:
@@ -50,6 +52,9 @@ def http_service(allowed: Iterable[str]) -> Service:
         url = str(call.params.get("url") or "").strip()
         if not url:
             raise ServiceError(f"http in task {call.bpmn_id} has no 'url' parameter")
+        if len(url) > MAX_URL:
+            raise ServiceError(f"http in task {call.bpmn_id}: the url is {len(url)} characters long; "
+                               f"the limit is {MAX_URL}")
         method = str(call.params.get("method") or "POST").strip().upper()
         if method not in METHODS:
             raise ServiceError(f"http in task {call.bpmn_id}: method '{method}' is not one of {', '.join(METHODS)}")
