@@ -107,3 +107,15 @@ def test_hostile_cells_are_refused_at_import_with_their_lines(engine: Engine) ->
     assert problems[9].element_id == "ie2" and problems[12].element_id == "oe3"
     assert "rule 3 (r3): output" in problems[12].message
     assert engine.definitions() == []                      # nothing stored
+
+
+def test_an_overlong_cell_is_refused_quickly(engine: Engine) -> None:
+    """SpiffWorkflow's placeholder search takes time growing with the square of a cell's
+    length; a cell of thousands of characters is no unary test anyone writes."""
+    cell = "?" * 100_000
+    dmn = HOSTILE_DMN.replace(b"().__class__.__base__", cell.encode()).replace(
+        b'__import__("os").system("id")', b'"low"')
+    with pytest.raises(ImportRejected) as caught:
+        engine.import_files([("severity.bpmn", _process("severity")), ("severity.dmn", dmn)])
+    [problem] = caught.value.problems
+    assert problem.line == 9 and "the cell is 100,000 characters long; the limit is 2,000" in problem.message

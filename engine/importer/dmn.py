@@ -22,11 +22,13 @@ from engine.importer.ns import local
 from engine.importer.problems import Report, line_of
 from engine.sandbox import check
 
-_RANGE = re.compile(r"^([\[\]()])\s*(.+?)\s*\.\.\s*(.+?)\s*([\[\]()])$", re.S)
 _COMPARISON = re.compile(r"^(<=|>=|!=|<|>|=)\s*(.+)$", re.S)
 _NOT = re.compile(r"^not\s*\((.*)\)$", re.S)
 #: Spiff's own test for a ``?`` outside quotes (DMNEngine.evaluate)
 _PLACEHOLDER = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+#: a cell longer than this is refused: real unary tests are short, and SpiffWorkflow's own
+#: placeholder search (above) takes time growing with the square of the cell's length
+MAX_CELL = 2_000
 
 
 def _children(el: Any, name: str) -> list[Any]:
@@ -61,13 +63,25 @@ def _value(text: str) -> str:
     return to_python(text, "feel")
 
 
+def _range(test: str) -> tuple[str, str, str, str] | None:
+    """``[a..b]``, ``(a..b]``, ``]a..b[`` … as (opening, a, b, closing); None if not a range.
+    Split by hand at the first ``..``: a regex with two lazy groups takes quadratic time."""
+    if len(test) < 5 or test[0] not in "[(]" or test[-1] not in "])[":
+        return None
+    low, dots, high = test[1:-1].partition("..")
+    if not dots or not low.strip() or not high.strip():
+        return None
+    return test[0], low.strip(), high.strip(), test[-1]
+
+
 def _one_test(test: str) -> str:
     """One FEEL unary test as a Python condition on ``?``."""
-    rng = _RANGE.match(test)
-    if rng and rng.group(1) in "[(]" and rng.group(4) in "])[":
-        low = "<=" if rng.group(1) == "[" else "<"
-        high = "<=" if rng.group(4) == "]" else "<"
-        return f"{_value(rng.group(2))} {low} ? {high} {_value(rng.group(3))}"
+    rng = _range(test)
+    if rng:
+        opening, low_value, high_value, closing = rng
+        low = "<=" if opening == "[" else "<"
+        high = "<=" if closing == "]" else "<"
+        return f"{_value(low_value)} {low} ? {high} {_value(high_value)}"
     comparison = _COMPARISON.match(test)
     if comparison:
         op = "==" if comparison.group(1) == "=" else comparison.group(1)
@@ -84,7 +98,7 @@ def unary_tests(cell: str) -> str | None:
     if negated:
         tests = negated.group(1).strip()
     parts = _split_alternatives(tests)
-    if not negated and len(parts) == 1 and not _RANGE.match(parts[0]):
+    if not negated and len(parts) == 1 and not _range(parts[0]):
         return None
     if any(not p for p in parts):
         raise Untranslatable(f"empty test in {cell.strip()!r}")
@@ -151,6 +165,10 @@ def _prepare_cell(report: Report, entry: Any, where: str, column: tuple[str, str
     if node is None or not (node.text or "").strip() or node.text.strip() == "-":
         return
     what = f"{where}, input {label!r}"
+    if len(node.text) > MAX_CELL:
+        report.problem(f"{what}: the cell is {len(node.text):,} characters long; the limit is {MAX_CELL:,}",
+                       entry, line=line_of(node))
+        return
     try:
         rewritten = unary_tests(node.text)
     except Untranslatable as exc:
