@@ -455,6 +455,16 @@ def test_form_fields_and_properties() -> None:
     assert draft.properties == {"incident_type": "outage"}
 
 
+def test_documentation_lines_are_read_in_linear_time() -> None:
+    """``name: value`` lines with blanks around; a megabyte of blanks on one line (once a
+    quadratic regex: hours) and thousands of empty lines import at once."""
+    doc = ("Restore payments.\n  Target = PT30M  \nrto:PT2H\n" + "\n" * 100_000
+           + "duration: x" + " " * 1_000_000 + "y\n")
+    task = f'<bpmn:userTask id="svc" name="Restore"><bpmn:documentation>{doc}</bpmn:documentation></bpmn:userTask>'
+    _, draft = one(_service(task))
+    assert draft.tasks["svc"].properties == {"target": "PT30M", "rto": "PT2H", "duration": "x" + " " * 1_000_000 + "y"}
+
+
 def test_signavio_and_zeebe_properties() -> None:
     body = ('<bpmn:startEvent id="start"/>' + flow("f0", "start", "a")
             + '<bpmn:task id="a"><bpmn:extensionElements>'

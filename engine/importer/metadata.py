@@ -22,7 +22,9 @@ FLOW_NODES = frozenset({
     "eventBasedGateway", "complexGateway",
 })
 DOC_KEYS = ("target", "rto", "priority", "duration", "incident_type")
-_DOC_LINE = re.compile(r"^\s*(" + "|".join(DOC_KEYS) + r")\s*[:=]\s*(\S.*?)\s*$", re.I | re.M)
+#: ``name: value`` on one line; no lazy group before trailing blanks (quadratic on long lines):
+#: the value is stripped in Python
+_DOC_LINE = re.compile(r"^[ \t]*(" + "|".join(DOC_KEYS) + r")[ \t]*[:=][ \t]*(\S[^\n]*)$", re.I | re.M)
 _SIGNAVIO_NOISE = {"bgcolor", "bordercolor", "fontcolor", "risklevel", "externaldocuments"}
 _FIELD_TYPES = {"string": "string", "long": "long", "integer": "long", "int": "long",
                 "double": "number", "number": "number", "boolean": "boolean", "date": "date",
@@ -91,7 +93,7 @@ def properties_of(el: Any) -> dict[str, str]:
                 if prop.get("name") == name and prop.get("value"):
                     props[name] = prop.get("value")
     for match in _DOC_LINE.finditer(documentation(el) or ""):
-        props.setdefault(match.group(1).lower(), match.group(2))
+        props.setdefault(match.group(1).lower(), match.group(2).strip())
     return props
 
 
