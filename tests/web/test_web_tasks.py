@@ -37,7 +37,7 @@ def test_script_in_task_name_and_documentation_is_text(login, web_engine: Engine
     assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Fill the form" in page
     assert "<strong>Check</strong> the <em>standby</em> system." in page      # Markdown rendered
     assert "<li>first step</li>" in page
-    assert "javascript:" not in page
+    assert 'href="javascript:' not in page and "[bad link](javascript:alert(1))" in page   # left as text
     assert '<a href="https://example.test/runbook" rel="noopener noreferrer nofollow">runbook</a>' in page
     for path in ("/", f"/instances/{iid}"):
         assert "<script>alert(" not in dan.get(path).get_data(as_text=True)
@@ -143,3 +143,20 @@ def test_withdrawn_task_page_says_nobody_completed_it(login, web_engine: Engine)
     admin, _ = login("admin")
     page = admin.get(f"/tasks/{task.task_id}")
     assert page.status_code == 200 and b"Withdrawn at" in page.data and b"nobody completed it" in page.data
+
+
+def test_hostile_documentation_renders_at_once_and_safely() -> None:
+    """Model documentation is untrusted: inputs that sent Python-Markdown quadratic (20,000
+    '[' took 52 s) render in linear time; nesting is bounded; raw HTML stays text; a text over
+    the size cap is shown as plain text."""
+    from web.pages.filters import MAX_MARKDOWN, render_markdown
+
+    for hostile in ("[" * 100_000 + "x", "[a](" * 20_000, "- " * 20_000 + "x", "> " * 20_000 + "x",
+                    "*" * 40_000 + "a"):
+        html = str(render_markdown(hostile))
+        assert "<script" not in html and html
+    assert str(render_markdown("<img src=x onerror=alert(1)> **bold**")) == (
+        "<p>&lt;img src=x onerror=alert(1)&gt; <strong>bold</strong></p>\n")
+    long = "**not bold** <b>x</b>\n" * (MAX_MARKDOWN // 10)
+    rendered = str(render_markdown(long))
+    assert rendered.startswith('<p class="plain-text">**not bold** &lt;b&gt;x&lt;/b&gt;')

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-import markdown as md
 import nh3
 from flask import Flask
-from markupsafe import Markup
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
 from engine.clock import isoformat
 
@@ -16,13 +17,28 @@ _TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul",
          "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td"}
 
 
+#: CommonMark (markdown-it-py: linear time on hostile input, nesting bounded) with tables; raw
+#: HTML in the text is shown as text.  Python-Markdown took 52 s on 20,000 "[" and every view of
+#: the task page would have paid it again.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+#: documentation longer than this is shown as plain text (a runbook step is a few paragraphs)
+MAX_MARKDOWN = 50_000
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, then sanitised (allow-listed tags, http(s)/mailto links only): model
     documentation is written by whoever uploaded the model, so it is never trusted."""
     if not text:
         return Markup("")
-    html = md.markdown(text, extensions=["sane_lists"], output_format="html")
-    clean = nh3.clean(html, tags=_TAGS, attributes={"a": {"href", "title"}},
+    return _rendered(text)
+
+
+@lru_cache(maxsize=512)
+def _rendered(text: str) -> Markup:
+    """Each definition's documentation renders once per process (it never changes)."""
+    if len(text) > MAX_MARKDOWN:
+        return Markup('<p class="plain-text">%s</p>') % escape(text)
+    clean = nh3.clean(_MARKDOWN.render(text), tags=_TAGS, attributes={"a": {"href", "title"}},
                       url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
     return Markup(clean)  # noqa: S704 - sanitised just above
 
