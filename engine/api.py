@@ -28,7 +28,10 @@ from engine.services import ServiceRegistry, default_registry
 from engine.store.database import create_schema, make_engine, make_read_engine, session_factory
 from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskHistoryView, TaskView
 
-MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml", ".json")   # .json: SpiffArena form schemas
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
+#: SpiffArena's form files (``x-schema.json``, ``x-uischema.json``): what a folder brings besides
+#: models; other JSON in it (package.json, data) is left alone
+FORM_SUFFIX = "schema.json"
 
 
 class Engine:
@@ -310,7 +313,8 @@ def read_model_files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(MODEL_SUFFIXES))
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and p.name.lower().endswith((*MODEL_SUFFIXES, FORM_SUFFIX)))
             files.extend((str(p), p.read_bytes()) for p in found)
         elif path.is_file():
             files.append((str(path), path.read_bytes()))

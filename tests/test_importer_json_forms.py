@@ -78,6 +78,7 @@ def test_a_changed_form_is_a_new_version_the_same_one_is_not(engine: Engine, tmp
     folder.mkdir()
     for path in (REVIEW, SCHEMA, UI):
         (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "package.json").write_text("{ not json at all")                 # other JSON is left alone
     assert [p.version for p in engine.import_paths([folder])] == [3]          # a folder brings its forms
 
 
@@ -89,8 +90,10 @@ def test_broken_or_stray_json(engine: Engine) -> None:
     assert engine.definitions() == []
     with pytest.raises(ImportRejected, match="nested more than 512 levels"):
         engine.import_files([*_files(REVIEW, UI), (SCHEMA.name, b"[" * 200_000 + b"]" * 200_000)])
-    [imported] = engine.import_files([*_files(REVIEW, SCHEMA, UI), ("notes.json", b'{"x": 1}')])
+    [imported] = engine.import_files([*_files(REVIEW, SCHEMA, UI), ("notes.json", b'{"x": 1}'),
+                                      ("broken.json", b"{ no")])          # named by no task: not even read
     assert any(w.startswith("notes.json: no task names this file") for w in imported.warnings)
+    assert any(w.startswith("broken.json: no task names this file") for w in imported.warnings)
     deployment = parse_deployment([*_files(REVIEW, SCHEMA, UI), ("notes.json", b'{"x": 1}')])
     assert [(f.name, f.kind) for f in deployment.files] == [
         (REVIEW.name, "bpmn"), (SCHEMA.name, "form"), (UI.name, "form")]        # what would be stored

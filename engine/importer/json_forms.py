@@ -117,28 +117,32 @@ def schema_form(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> Sch
 
 @dataclass
 class FormFile:
-    """A JSON file of the deployment, parsed; stored only when a task names it."""
+    """A JSON file of the deployment.  It is read when a task names it (a stray JSON file in a
+    model's folder never fails the import) and stored only then."""
     source: SourceFile
-    value: dict[str, Any]
     report: Report
+    _value: dict[str, Any] | None = None
+
+    def value(self) -> dict[str, Any] | None:
+        """The parsed object, or None after reporting why it is not one (file and line)."""
+        if self._value is None:
+            try:
+                self._value = read_json_object(self.source.content)
+            except FormFileError as exc:
+                self.report.problem(exc.message, line=exc.line)
+        return self._value
 
 
 def load_form_file(name: str, data: Any, max_bytes: int, report: Report) -> FormFile | None:
-    """The JSON file as a FormFile, or None with the reason (and its line) in ``report``."""
+    """The JSON file as a FormFile (not read yet), or None with the reason in ``report``."""
     if not isinstance(data, (bytes, bytearray)):
         report.problem("file content must be bytes")
         return None
     if len(data) > max_bytes:
         report.problem(f"file is {len(data):,} bytes; the limit is {max_bytes:,}")
         return None
-    try:
-        value = read_json_object(bytes(data))
-    except FormFileError as exc:
-        report.problem(exc.message, line=exc.line)
-        return None
     content = bytes(data)
-    return FormFile(SourceFile(name, content, hashlib.sha256(content).hexdigest(), "json-schema", "form"), value,
-                    report)
+    return FormFile(SourceFile(name, content, hashlib.sha256(content).hexdigest(), "json-schema", "form"), report)
 
 
 def attach_forms(drafts: list[ProcessDraft], reports: dict[str, Report], files: list[FormFile]) -> None:
@@ -163,9 +167,10 @@ def attach_forms(drafts: list[ProcessDraft], reports: dict[str, Report], files: 
             ui = by_name.get(PurePosixPath(ui_name).name) if ui_name else None
             draft.form_files.extend(f.source for f in (schema, ui) if f is not None)
             used.update(f.source.name for f in (schema, ui) if f is not None)
-            if task.form:
+            schema_value, ui_value = schema.value(), ui.value() if ui else None
+            if task.form or schema_value is None:
                 continue                          # Camunda form fields drawn on the task win
-            made = schema_form(schema.value, ui.value if ui else None)
+            made = schema_form(schema_value, ui_value)
             task.form = made.fields
             for warning in made.warnings:
                 report.warn_task(draft.key, task.bpmn_id, task.line, f"form '{schema_name}': {warning}")
