@@ -97,3 +97,10 @@ def test_broken_or_stray_json(engine: Engine) -> None:
     deployment = parse_deployment([*_files(REVIEW, SCHEMA, UI), ("notes.json", b'{"x": 1}')])
     assert [(f.name, f.kind) for f in deployment.files] == [
         (REVIEW.name, "bpmn"), (SCHEMA.name, "form"), (UI.name, "form")]        # what would be stored
+
+
+def test_a_deployment_without_a_process_is_refused_by_name(engine: Engine) -> None:
+    with pytest.raises(ImportRejected) as caught:
+        engine.import_files(_files(SCHEMA, UI))
+    assert [p.file for p in caught.value.problems] == [SCHEMA.name, UI.name]
+    assert all("no BPMN process in this deployment" in p.message for p in caught.value.problems)

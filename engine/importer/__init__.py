@@ -214,6 +214,10 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
     problems = [p for r in reports for p in r.problems]
     if problems:
         raise ImportRejected(problems)
+    if not drafts:
+        raise ImportRejected([ImportProblem(r.file, "no BPMN process in this deployment: DMN tables and form "
+                                                    "files are imported together with the process that uses them")
+                              for r in reports])
     _process_warnings(drafts, owner, reports)
     return Deployment(files=sources, processes=drafts,
                       warnings=[w for r in reports for w in r.warnings])
