@@ -27,7 +27,7 @@ def test_schema_properties_become_typed_fields_in_ui_order() -> None:
         "note": {"type": "string", "title": "Note", "default": "none"},
         "severity": {"type": "string", "title": "Severity", "enum": ["low", "high"], "enumNames": ["Low", "High"]},
         "when": {"type": "string", "format": "date"},
-        "count": {"type": "integer"},
+        "count": {"type": "integer", "default": 10**30},
         "ratio": {"type": ["number", "null"]},
         "ok": {"type": "boolean", "default": False},
         "team": {"type": "string", "oneOf": [{"const": "a", "title": "Team A"}, {"const": "b"}]},
@@ -43,6 +43,7 @@ def test_schema_properties_become_typed_fields_in_ui_order() -> None:
     assert by_id["severity"].options == (("low", "Low"), ("high", "High"))
     assert by_id["team"].options == (("a", "Team A"), ("b", "b"))
     assert by_id["note"].label == "Note" and by_id["note"].default == "none" and by_id["when"].label == "when"
+    assert by_id["count"].default is None and by_id["ok"].default is False     # 10**30: no default
     assert form.warnings == ["field 'items' (type array) cannot be shown as a flat form field"]
 
 

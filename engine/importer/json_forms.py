@@ -51,6 +51,8 @@ class SchemaForm:
     warnings: list[str] = field(default_factory=list)
 
 
+#: the largest integer JavaScript (the task page) holds exactly
+SAFE_INTEGER = 2**53 - 1
 _TYPES = {"string": "string", "integer": "long", "number": "number", "boolean": "boolean"}
 
 
@@ -83,8 +85,11 @@ def _field(name: str, spec: dict[str, Any], required: bool) -> FormField | str:
     else:
         return f"field '{name}' (type {kind or 'unknown'}) cannot be shown as a flat form field"
     default = spec.get("default")
+    if not isinstance(default, (str, int, float, bool)) or (
+            isinstance(default, int) and not -SAFE_INTEGER <= default <= SAFE_INTEGER):
+        default = None                    # no scalar a browser (and the JSON encoder) can hold
     return FormField(id=name, label=str(spec.get("title") or name), type=ftype, required=required,
-                     options=choices, default=default if isinstance(default, (str, int, float, bool)) else None)
+                     options=choices, default=default)
 
 
 def schema_form(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> SchemaForm:

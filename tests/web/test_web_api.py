@@ -219,3 +219,11 @@ def test_task_history_after_completion(client: FlaskClient, login, outage: str, 
     assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/problem+json")
     again = client.post(f"/api/v1/tasks/{task.task_id}/complete", json={"data": {}}, headers=bearer())
     assert again.status_code == 409 and "already completed by alice" in again.get_json()["detail"]
+
+
+def test_json_list_encoding_keeps_order_and_survives_what_orjson_refuses(app) -> None:
+    from web.api import json_response
+
+    with app.app_context():
+        assert json_response([{"b": 1, "a": "x"}]).get_data() == b'[{"b":1,"a":"x"}]\n'     # not sorted
+        assert json_response([{"n": 10**30}]).get_json() == [{"n": 10**30}]                 # beyond 64 bits

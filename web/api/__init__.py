@@ -3,6 +3,7 @@ field names, token or session authentication, errors as problem details (RFC 780
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -55,9 +56,13 @@ MAX_INT = 2**31 - 1
 
 def json_response(payload: Any) -> Response:
     """``payload`` encoded compactly, keys in the order given (jsonify sorts every key), by
-    orjson: the inbox's 100 tasks encode in 0.02 ms instead of 0.3 ms."""
-    return current_app.response_class(orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE),
-                                      mimetype="application/json")
+    orjson: the inbox's 100 tasks encode in 0.02 ms instead of 0.3 ms.  What orjson refuses
+    (an integer beyond 64 bits from some model) falls back to the standard encoder."""
+    try:
+        body = orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        body = (json.dumps(payload, separators=(",", ":"), default=str) + "\n").encode()
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def int_arg(name: str, minimum: int = 1) -> int | None:
