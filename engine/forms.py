@@ -47,15 +47,41 @@ def coerce(field: dict[str, Any], value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, list, dict)) else str(value)
 
 
+def within_constraints(field: dict[str, Any], value: Any) -> None:
+    """InvalidInput naming the field when a typed value breaks one of its constraints (min and
+    max for numbers and dates, minlength and maxlength for text)."""
+    rules, name = field.get("constraints") or {}, field["id"]
+    if value is None or value == "":
+        return
+    if isinstance(value, str) and field.get("type") in ("string", "enum", None):
+        if "minlength" in rules and len(value) < rules["minlength"]:
+            raise InvalidInput(f"field '{name}': must be at least {rules['minlength']} characters long")
+        if "maxlength" in rules and len(value) > rules["maxlength"]:
+            raise InvalidInput(f"field '{name}': must be at most {rules['maxlength']} characters long")
+        return
+    for bound, fails, words in (("min", lambda v, b: v < b, "at least"), ("max", lambda v, b: v > b, "at most")):
+        limit = rules.get(bound)
+        if limit is None or isinstance(value, bool):
+            continue
+        comparable = isinstance(value, (int, float)) == isinstance(limit, (int, float))
+        if comparable and fails(value, limit):
+            raise InvalidInput(f"field '{name}': must be {words} {limit}")
+
+
 def validate_submission(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
-    """Typed copy of ``data``; required fields must be present and non-empty.  Keys that are
-    not form fields pass through unchanged (models often carry extra process variables)."""
+    """Typed copy of ``data``; required fields must be present and non-empty, and within their
+    constraints.  A read-only field keeps its value (what was submitted for it is dropped).  Keys
+    that are not form fields pass through unchanged (models often carry extra process variables)."""
     cleaned = dict(data)
     missing = []
     for field in form:
         name = field["id"]
+        if (field.get("constraints") or {}).get("readonly"):
+            cleaned.pop(name, None)
+            continue
         if name in data:
             cleaned[name] = coerce(field, data[name])
+            within_constraints(field, cleaned[name])
         if field.get("required") and (cleaned.get(name) is None or cleaned.get(name) == ""):
             if field.get("type") == "boolean" and name in cleaned:
                 continue

@@ -1,5 +1,6 @@
 """HTML forms generated from a task's form fields (types string/long/number/boolean/date/enum,
-required), and the submission turned back into the data the engine validates."""
+required, min/max, minlength/maxlength, read-only), and the submission turned back into the
+data the engine validates."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class FieldView:
     options: list[dict[str, str]] = field(default_factory=list)
     value: Any = None
     error: str | None = None
+    constraints: dict[str, Any] = field(default_factory=dict)
 
     @property
     def input_type(self) -> str:
@@ -54,16 +56,20 @@ def field_views(form: list[dict[str, Any]], submitted: MultiDict[str, str] | Non
         views.append(FieldView(name, str(spec.get("label") or name), kind, bool(spec.get("required")),
                                [{"value": str(o.get("value")), "label": str(o.get("label") or o.get("value"))}
                                 for o in spec.get("options") or []],
-                               "" if value is None else value, (errors or {}).get(name)))
+                               "" if value is None else value, (errors or {}).get(name),
+                               dict(spec.get("constraints") or {})))
     return views
 
 
 def submission(form: list[dict[str, Any]], submitted: MultiDict[str, str]) -> dict[str, Any]:
     """Form fields only; an unchecked checkbox is false; an empty input is left out (a
-    required one is then reported missing by the engine, with its name)."""
+    required one is then reported missing by the engine, with its name); read-only fields are
+    not submitted."""
     data: dict[str, Any] = {}
     for spec in form:
         name, kind = str(spec["id"]), str(spec.get("type") or "string")
+        if (spec.get("constraints") or {}).get("readonly"):
+            continue
         if kind == "boolean":
             data[name] = submitted.get(name, "").lower() in ("true", "on", "1", "yes")
             continue
@@ -90,9 +96,13 @@ def check(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, A
     errors: dict[str, str] = {}
     for spec in form:
         name = str(spec["id"])
+        if (spec.get("constraints") or {}).get("readonly"):
+            cleaned.pop(name, None)
+            continue
         if name in data:
             try:
                 cleaned[name] = engine_forms.coerce(spec, data[name])
+                engine_forms.within_constraints(spec, cleaned[name])
             except InvalidInput as exc:
                 errors[name] = str(exc).split(": ", 1)[-1]
                 continue

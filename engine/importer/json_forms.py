@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from engine import safe_json
+from engine.importer.metadata import form_constraints
 from engine.importer.model import FormField, ProcessDraft, SourceFile
 from engine.importer.problems import Report
 
@@ -51,6 +52,9 @@ class SchemaForm:
     warnings: list[str] = field(default_factory=list)
 
 
+#: JSON Schema keyword -> the constraint names Camunda uses (engine.forms checks them)
+_CONSTRAINTS = {"minimum": "min", "maximum": "max", "formatMinimum": "min", "formatMaximum": "max",
+                "minLength": "minlength", "maxLength": "maxlength", "readOnly": "readonly"}
 #: the largest integer JavaScript (the task page) holds exactly
 SAFE_INTEGER = 2**53 - 1
 _TYPES = {"string": "string", "integer": "long", "number": "number", "boolean": "boolean"}
@@ -88,8 +92,11 @@ def _field(name: str, spec: dict[str, Any], required: bool) -> FormField | str:
     if not isinstance(default, (str, int, float, bool)) or (
             isinstance(default, int) and not -SAFE_INTEGER <= default <= SAFE_INTEGER):
         default = None                    # no scalar a browser (and the JSON encoder) can hold
+    named = [(ours, spec[theirs]) for theirs, ours in _CONSTRAINTS.items() if theirs in spec]
     return FormField(id=name, label=str(spec.get("title") or name), type=ftype, required=required,
-                     options=choices, default=default)
+                     options=choices, default=default,
+                     constraints=form_constraints([(n, "" if v is True else v) for n, v in named
+                                                   if v is not False]))
 
 
 def schema_form(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> SchemaForm:

@@ -112,11 +112,32 @@ def form_fields(el: Any) -> list[FormField]:
         ftype = _FIELD_TYPES.get((ff.get("type") or "string").lower(), "string")
         options = tuple((v.get("id") or "", v.get("name") or v.get("id") or "")
                         for v in ff.iter(f"{{{CAMUNDA}}}value"))
-        required = any(c.get("name") == "required" for c in ff.iter(f"{{{CAMUNDA}}}constraint"))
+        named = [(c.get("name") or "", c.get("config")) for c in ff.iter(f"{{{CAMUNDA}}}constraint")]
+        required = any(name == "required" for name, _ in named)
         fields.append(FormField(id=fid, label=ff.get("label") or fid, type=ftype,
                                 required=required, options=options,
-                                default=ff.get("defaultValue")))
+                                default=ff.get("defaultValue"), constraints=form_constraints(named)))
     return fields
+
+
+def form_constraints(named: list[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
+    """Camunda's validation constraints we check (min, max, minlength, maxlength, readonly), in
+    a stable order; a bound that is not a number (or, for dates, an ISO date) is left out."""
+    out: dict[str, Any] = {}
+    for name, config in named:
+        name = name.lower()
+        if name == "readonly":
+            out["readonly"] = True
+        elif name in ("minlength", "maxlength") and str(config or "").strip().isdigit():
+            out[name] = int(str(config).strip())
+        elif name in ("min", "max") and config is not None:
+            bound = str(config).strip()
+            try:
+                out[name] = int(bound) if bound.lstrip("-").isdigit() else float(bound)
+            except ValueError:
+                if len(bound) == 10 and bound[4] == "-" and bound[7] == "-":
+                    out[name] = bound                      # a date bound, e.g. 2026-01-01
+    return tuple(sorted(out.items()))
 
 
 def role_of(el: Any, lane: str | None) -> str | None:

@@ -20,13 +20,18 @@ class FormField:
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()   # enum: (value, label)
     default: Any = None
+    #: validation beyond required (engine.forms.CONSTRAINTS): min, max, minlength, maxlength, readonly
+    constraints: tuple[tuple[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id, "label": self.label, "type": self.type, "required": self.required,
             "options": [{"value": v, "label": lbl} for v, lbl in self.options],
             "default": self.default,
         }
+        if self.constraints:
+            out["constraints"] = dict(self.constraints)
+        return out
 
 
 @dataclass

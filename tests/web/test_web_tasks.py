@@ -160,3 +160,21 @@ def test_hostile_documentation_renders_at_once_and_safely() -> None:
     long = "**not bold** <b>x</b>\n" * (MAX_MARKDOWN // 10)
     rendered = str(render_markdown(long))
     assert rendered.startswith('<p class="plain-text">**not bold** &lt;b&gt;x&lt;/b&gt;')
+
+
+def test_constraints_are_drawn_and_checked_per_field(login, web_engine: Engine) -> None:
+    from tests.test_form_constraints import MODEL
+
+    web_engine.import_files([("assess.bpmn", MODEL)])
+    instance = web_engine.start("assess", {"ticket": "INC-7"})
+    [task] = web_engine.tasks(instance_id=instance)
+    dan, token = login("dan")                                   # it_team
+    page = dan.get(f"/tasks/{task.task_id}").get_data(as_text=True)
+    assert re.search(r'name="people" type="number" value="1"\s+step="1"\s+min="0" max="10000"', page)
+    assert re.search(r'name="summary" type="text"[^>]*minlength="5" maxlength="40"', page)
+    assert re.search(r'name="ticket" type="text" value="INC-1"[^>]*\breadonly\b', page)
+    bad = dan.post(f"/tasks/{task.task_id}", data={"csrf_token": token, "summary": "Down", "people": "-3"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert 'id="f-people-error">must be at least 0' in html
+    assert 'id="f-summary-error">must be at least 5 characters long' in html

@@ -63,7 +63,10 @@ SCHEMAS: dict[str, Any] = {
         "type": {"type": "string", "enum": ["string", "long", "number", "boolean", "date", "enum"]},
         "required": {"type": "boolean"}, "default": {"nullable": True},
         "options": {"type": "array", "items": {"type": "object", "properties": {
-            "value": {"type": "string"}, "label": {"type": "string"}}}}}},
+            "value": {"type": "string"}, "label": {"type": "string"}}}},
+        "constraints": {"type": "object", "description": "present when the model sets any", "properties": {
+            "min": {}, "max": {}, "minlength": {"type": "integer"}, "maxlength": {"type": "integer"},
+            "readonly": {"type": "boolean"}}}}},
     "Task": {"type": "object", "required": ["task_id", "instance_id", "bpmn_id", "name"], "properties": {
         "task_id": {"type": "string"}, "instance_id": {"type": "string"}, "bpmn_id": {"type": "string"},
         "name": {"type": "string"}, "role": _NSTR, "due_at": _NTIME, "ready_at": _NTIME,

@@ -72,6 +72,9 @@ def complete(task_id: str) -> Any:
             pass
         return _gone(task_id, exc)
     data = forms.submission(task.form, request.form)
+    _, every_error = forms.check(task.form, data)          # all field mistakes at once, not the first
+    if every_error:
+        return _render(who, task, 400, request.form, every_error, None)
     try:
         instance_id = eng.complete(task_id, data, actor=who.username)
     except InvalidInput as exc:
