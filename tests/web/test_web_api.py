@@ -77,6 +77,9 @@ def test_validation_errors_name_the_fields(client: FlaskClient, web_engine: Engi
     body = response.get_json()
     assert body["type"] == "urn:contiflow:problem:invalid-input"
     assert body["errors"] == {"summary": "this field is required", "severity": "this field is required"}
+    mixed = client.post(f"/api/v1/tasks/{task.task_id}/complete", headers=bearer(),
+                        json={"data": {"affected": "many", "severity": "extreme", "summary": "s"}})
+    assert set(mixed.get_json()["errors"]) == {"affected", "severity"}          # every mistake at once
     malformed = client.post(f"/api/v1/tasks/{task.task_id}/complete", headers={**bearer(), "Content-Type":
                                                                                "application/json"}, data="{nope")
     assert malformed.status_code == 400 and "JSON object" in malformed.get_json()["detail"]

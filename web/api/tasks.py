@@ -7,10 +7,10 @@ from typing import Any
 from flask import jsonify, request
 
 from engine.errors import NotFound
-from web import access
+from web import access, forms
 from web.api import body, bp, int_arg, json_response, optional_object, principal
 from web.auth import engine, settings
-from web.errors import Forbidden
+from web.errors import Forbidden, problem
 
 
 @bp.get("/tasks")
@@ -62,9 +62,14 @@ def complete(task_id: str) -> Any:
     payload = body()
     data = optional_object(payload, "data") if "data" in payload else payload
     try:
-        access.task_for(eng, who, task_id)
+        task = access.task_for(eng, who, task_id)
     except NotFound:
         pass        # no longer open: complete() answers 409 "already completed by …", or 404
+    else:
+        _, errors = forms.check(task.form, data)        # every field's mistake at once
+        if errors:
+            return problem(400, "Invalid input", "the form has errors: " + "; ".join(
+                f"{name}: {message}" for name, message in errors.items()), "invalid-input", errors=errors)
     instance_id = eng.complete(task_id, data, actor=who.username)
     view = eng.show(instance_id)
     return jsonify({"task_id": task_id, "instance_id": instance_id, "status": view.status,
