@@ -13,6 +13,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 
 from engine.config import Config
+from engine.services.http_call import host_allowed
 from engine.store.models import NotificationRow
 
 
@@ -80,7 +81,6 @@ class HttpSender:
         self.allowed, self.timeout = allowed, timeout
 
     def __call__(self, row: NotificationRow) -> None:
-        from engine.services.http_call import host_allowed
         host_allowed(row.target, self.allowed)
         headers = {"Idempotency-Key": row.key, "User-Agent": "contiflow"}
         if row.body:
