@@ -38,6 +38,8 @@ def _process(decision: str, key: str = "classify") -> bytes:
     ("(1..5]", "(1 < ? <= 5)"),
     ('not("Misc")', "not ((? == ('Misc')))"),
     ("< 250, > 1000", "(? < 250) or (? > 1000)"),
+    ("]0..10], 5", "(0 < ? <= 10) or (? == (5))"),          # a range's brackets may face either way
+    ('[1..5[, "x"', "(1 <= ? < 5) or (? == ('x'))"),
 ])
 def test_feel_only_unary_tests_are_rewritten(cell: str, python: str) -> None:
     assert unary_tests(cell) == python

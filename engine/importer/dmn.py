@@ -41,13 +41,23 @@ def _text_of(el: Any) -> Any:
 
 
 def _split_alternatives(tests: str) -> list[str]:
-    """Top-level comma-separated parts (commas inside quotes, brackets or parentheses stay)."""
-    parts, depth, quote, start = [], 0, "", 0
+    """Top-level comma-separated parts.  Commas inside quotes, brackets or parentheses stay; a
+    part that opens with a range bracket (``[``, ``]`` or ``(`` followed by ``..`` before the
+    next comma) runs to its closing bracket whichever way that bracket faces."""
+    parts: list[str] = []
+    depth, quote, start, in_range, dots = 0, "", 0, False, False
     for i, ch in enumerate(tests):
         if quote:
             quote = "" if ch == quote else quote
         elif ch in "\"'":
             quote = ch
+        elif in_range:
+            if ch == "." and tests.startswith("..", i):
+                dots = True
+            elif dots and ch in "[])":
+                in_range = dots = False
+        elif ch in "[](" and not tests[start:i].strip() and ".." in tests[i:].split(",", 1)[0]:
+            in_range = True
         elif ch in "([":
             depth += 1
         elif ch in ")]":
