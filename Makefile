@@ -21,8 +21,9 @@ node_modules/.installed: package.json package-lock.json
 run: install
 	$(BIN)/contiflow serve --demo
 
+# the whole suite with a coverage report of engine/ and web/ (settings in pyproject.toml)
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
 # the crash-safety soak test alone (PostgreSQL; also part of `make test` when it is configured)
 soak: install
