@@ -68,24 +68,45 @@ def within_constraints(field: dict[str, Any], value: Any) -> None:
             raise InvalidInput(f"field '{name}': must be {words} {limit}")
 
 
-def validate_submission(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
-    """Typed copy of ``data``; required fields must be present and non-empty, and within their
-    constraints.  A read-only field keeps its value (what was submitted for it is dropped).  Keys
-    that are not form fields pass through unchanged (models often carry extra process variables)."""
+def read_only(field: dict[str, Any]) -> bool:
+    return bool((field.get("constraints") or {}).get("readonly"))
+
+
+def check_fields(form: list[dict[str, Any]], data: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """Every field checked, nothing raised: (typed copy of ``data``, the InvalidInput message per
+    field whose value is wrong, the required fields missing).  A read-only field keeps its value
+    (what was submitted for it is dropped).  Shared by ``validate_submission`` (first mistake)
+    and the web forms (all of them at once)."""
     cleaned = dict(data)
+    wrong: dict[str, str] = {}
     missing = []
     for field in form:
         name = field["id"]
-        if (field.get("constraints") or {}).get("readonly"):
+        if read_only(field):
             cleaned.pop(name, None)
             continue
         if name in data:
-            cleaned[name] = coerce(field, data[name])
-            within_constraints(field, cleaned[name])
+            try:
+                cleaned[name] = coerce(field, data[name])
+                within_constraints(field, cleaned[name])
+            except InvalidInput as exc:
+                wrong[name] = str(exc)
+                continue
         if field.get("required") and (cleaned.get(name) is None or cleaned.get(name) == ""):
             if field.get("type") == "boolean" and name in cleaned:
                 continue
             missing.append(name)
+    return cleaned, wrong, missing
+
+
+def validate_submission(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """Typed copy of ``data``; required fields must be present and non-empty, and within their
+    constraints (the first mistake is raised).  Keys that are not form fields pass through
+    unchanged (models often carry extra process variables)."""
+    cleaned, wrong, missing = check_fields(form, data)
+    if wrong:
+        raise InvalidInput(next(iter(wrong.values())))
     if missing:
         raise InvalidInput("required field(s) missing: " + ", ".join(missing))
     return cleaned

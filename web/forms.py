@@ -10,7 +10,6 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from engine import forms as engine_forms
-from engine.errors import InvalidInput
 
 INPUT_TYPES = {"string": "text", "long": "number", "number": "number", "date": "date"}
 
@@ -68,7 +67,7 @@ def submission(form: list[dict[str, Any]], submitted: MultiDict[str, str]) -> di
     data: dict[str, Any] = {}
     for spec in form:
         name, kind = str(spec["id"]), str(spec.get("type") or "string")
-        if (spec.get("constraints") or {}).get("readonly"):
+        if engine_forms.read_only(spec):
             continue
         if kind == "boolean":
             data[name] = submitted.get(name, "").lower() in ("true", "on", "1", "yes")
@@ -90,24 +89,14 @@ def start_form(metadata: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def check(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """(typed data, errors per field): every field is checked -- type, enum value, required --
-    with the engine's own coercion, so all mistakes are reported at once, not the first."""
-    cleaned = dict(data)
-    errors: dict[str, str] = {}
-    for spec in form:
-        name = str(spec["id"])
-        if (spec.get("constraints") or {}).get("readonly"):
-            cleaned.pop(name, None)
-            continue
-        if name in data:
-            try:
-                cleaned[name] = engine_forms.coerce(spec, data[name])
-                engine_forms.within_constraints(spec, cleaned[name])
-            except InvalidInput as exc:
-                errors[name] = str(exc).split(": ", 1)[-1]
-                continue
-        value = cleaned.get(name)
-        if spec.get("required") and (value is None or value == "") and not (
-                spec.get("type") == "boolean" and name in cleaned):
+    """(typed data, errors per field): every field is checked -- type, enum value, constraints,
+    required -- by the engine's own rules, so all mistakes are reported at once, not the first."""
+    cleaned, wrong, missing = engine_forms.check_fields(form, data)
+    errors = {}
+    for spec in form:                          # in the form's order
+        name = spec["id"]
+        if name in wrong:
+            errors[name] = wrong[name].split(": ", 1)[-1]
+        elif name in missing:
             errors[name] = "this field is required"
     return cleaned, errors
