@@ -181,7 +181,7 @@ def _parse(files: list[tuple[str, bytes]], known: frozenset[str] | set[str], max
             owner[draft.key] = f
             drafts.append(draft)
     attach_forms(drafts, {d.key: owner[d.key].report for d in drafts}, forms)
-    sources += [f for d in drafts for f in d.form_files if f not in sources]
+    sources += list({f.name: f for d in drafts for f in d.form_files}.values())
     callable_ids = {d.key for d in drafts if d.executable} | set(known)
     demoted = {pid for f in bpmn for pid in _demote_implicit(f, set(decisions), callable_ids)}
     for draft in drafts:

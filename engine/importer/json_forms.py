@@ -177,8 +177,10 @@ def attach_forms(drafts: list[ProcessDraft], reports: dict[str, Report], files: 
                 continue
             ui_name = task.properties.get(UI_PROPERTY)
             ui = by_name.get(PurePosixPath(ui_name).name) if ui_name else None
-            draft.form_files.extend(f.source for f in (schema, ui) if f is not None)
-            used.update(f.source.name for f in (schema, ui) if f is not None)
+            for f in (schema, ui):
+                if f is not None and f.source not in draft.form_files:     # tasks may share a form
+                    draft.form_files.append(f.source)
+                    used.add(f.source.name)
             schema_value, ui_value = schema.value(), ui.value() if ui else None
             if task.form or schema_value is None:
                 continue                          # Camunda form fields drawn on the task win
