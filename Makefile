@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Front-end packages (bpmn-js) from the npm registry, served by the web app (never a CDN).
 node_modules/.installed: package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	touch $@
 
 run: install

@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine import safe_json
 from engine.api import Engine
 from engine.timers.scheduler import TimerService
-from web import auth, errors, ops
+from web import auth, errors, i18n, ops
 from web.pages import filters
 from web.settings import WebSettings, load_settings, persistent_secret_key
 
@@ -74,6 +74,7 @@ def create_app(engine: Engine | None = None, *, config: WebSettings | Mapping[st
     csrf.init_app(app)
     errors.register(app)
     filters.register(app)
+    i18n.init_app(app)
     _register_blueprints(app)
     ops.register(app, eng)
     _favicon(app)
