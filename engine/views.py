@@ -154,6 +154,7 @@ class InstanceView:
     data: dict[str, Any] | None = None
     targets: list[Any] = field(default_factory=list)
     drill: bool = False
+    elapsed_seconds: float | None = None      # the instance's own clock: now (or its end) from the start
 
     def summary_json(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "key": self.key, "version": self.version,

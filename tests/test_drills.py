@@ -133,3 +133,21 @@ def test_live_drill_is_marked_as_a_drill_in_tasks_and_reported(drills: Engine, c
     real = drills.start("system_outage")
     with pytest.raises(Exception, match="not a drill"):
         drills.live_drill_report(real)
+
+
+def test_live_drill_report_and_incident_targets_agree_on_every_status(drills: Engine, clock: ManualClock) -> None:
+    """One judgement behind both: the report's step rows and the instance's targets."""
+    iid = drills.start("system_outage", drill=True, actor="continuity manager")
+    clock.advance(timedelta(minutes=12))
+    drills.fire_due_timers()                                          # the supervisor is escalated
+    [backup] = drills.tasks(instance_id=iid)
+    clock.advance(timedelta(minutes=3))
+    drills.complete(backup.task_id, {"acknowledged": True}, actor="bob")
+    clock.advance(timedelta(minutes=20))                                # the meeting is now overdue
+    drills.cancel(iid, actor="grace")
+    report = drills.live_drill_report(iid)
+    from_targets = {t.bpmn_id: t.status for t in drills.show(iid).targets}
+    from_steps = {s["bpmn_id"]: s["target_status"] for s in report["steps"] if s["target_status"]}
+    assert from_steps == {k: v for k, v in from_targets.items() if k in from_steps}
+    assert from_steps == {"notify_supervisor": "missed", "backup_acknowledge": "met", "emergency_meeting": "missed"}
+    assert {t["bpmn_id"]: t["status"] for t in report["targets"]}["assess_impact"] == "cancelled"

@@ -100,3 +100,68 @@ def test_payment_not_restored_within_rto_raises_breach_at_two_hours(outage: Engi
     assert breaches and breaches[0][0] == "grace@example.test"      # the continuity manager
     view = outage.show(iid)
     assert next(t for t in view.targets if t.bpmn_id == "restore_payment").status == "missed"
+
+
+def _statuses(engine: Engine, iid: str) -> dict[str, str]:
+    return {t.bpmn_id: t.status for t in engine.show(iid).targets}
+
+
+def test_backup_acknowledgement_is_not_needed_once_the_supervisor_acknowledged(outage: Engine, clock) -> None:
+    """The false red of issue 12: the escalation branch was never taken, so its step is
+    `not_needed` — not `missed` — however long the incident runs."""
+    iid = outage.start("system_outage", speed=60)                   # the issue's drill-speed run
+    advance(outage, clock, timedelta(seconds=1.5))                   # +1m30s on the incident's clock
+    do(outage, iid, "notify_supervisor", {"acknowledged": True}, actor="alice")
+    advance(outage, clock, timedelta(seconds=25))                    # +26m30s
+    statuses = _statuses(outage, iid)
+    assert statuses["notify_supervisor"] == "met"
+    assert statuses["backup_acknowledge"] == "not_needed"
+    assert statuses["emergency_meeting"] == "open"                 # 26m30s < 30m, still due
+    shown = {t["bpmn_id"]: t for t in outage.show(iid).to_json()["targets"]}
+    assert shown["backup_acknowledge"]["status"] == "not_needed" and shown["backup_acknowledge"]["met"] is False
+    advance(outage, clock, timedelta(seconds=4))
+    assert _statuses(outage, iid)["emergency_meeting"] == "missed"  # reachable and past 30 minutes
+
+
+def test_steps_of_a_cancelled_incident_are_cancelled_not_missed(outage: Engine, clock) -> None:
+    iid = outage.start("system_outage")
+    advance(outage, clock, timedelta(seconds=36))
+    outage.cancel(iid, actor="grace")
+    clock.advance(timedelta(hours=5))                                # long after every target
+    statuses = _statuses(outage, iid)
+    assert statuses["notify_supervisor"] == "cancelled"             # was due, withdrawn before 10m
+    assert set(statuses.values()) == {"cancelled"}
+
+
+def test_a_step_still_due_when_the_incident_is_cancelled_after_its_target_is_missed(outage: Engine, clock) -> None:
+    iid = outage.start("system_outage")
+    do(outage, iid, "notify_supervisor", {"acknowledged": True})
+    advance(outage, clock, timedelta(minutes=31))                    # the meeting is overdue
+    outage.cancel(iid, actor="grace")
+    statuses = _statuses(outage, iid)
+    assert statuses["emergency_meeting"] == "missed"
+    assert statuses["assess_impact"] == "cancelled" and statuses["backup_acknowledge"] == "cancelled"
+
+
+def test_an_escalated_step_is_missed_and_the_backup_step_open_while_due(outage: Engine, clock) -> None:
+    iid = outage.start("system_outage")
+    advance(outage, clock, timedelta(minutes=12))
+    statuses = _statuses(outage, iid)
+    assert statuses["notify_supervisor"] == "missed"                 # withdrawn by the 10-minute escalation
+    assert statuses["backup_acknowledge"] == "open"
+    assert statuses["emergency_meeting"] == "open"
+
+
+def test_a_completed_run_marks_the_untaken_branch_not_needed(outage: Engine, clock) -> None:
+    iid = outage.start("system_outage")
+    do(outage, iid, "notify_supervisor", {"acknowledged": True})
+    do(outage, iid, "emergency_meeting")
+    do(outage, iid, "assess_impact", {"standbyAvailable": True})
+    do(outage, iid, "switch_to_standby")
+    do(outage, iid, "restore_payment", {"paymentRestored": True})
+    do(outage, iid, "restore_orders", {"ordersRestored": True})
+    for step in ("verify_services", "close_incident", "post_incident_review"):
+        do(outage, iid, step)
+    statuses = _statuses(outage, iid)
+    assert statuses["backup_acknowledge"] == "not_needed"
+    assert {s for k, s in statuses.items() if k != "backup_acknowledge"} == {"met"}

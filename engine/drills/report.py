@@ -10,6 +10,7 @@ from typing import Any
 from engine.clock import as_utc, format_duration, isoformat
 from engine.durations import parse_duration
 from engine.errors import InvalidInput
+from engine.runtime import targets
 from engine.views import InstanceView, TimelineEvent
 
 
@@ -50,16 +51,30 @@ def steps(view: InstanceView, tasks_meta: dict[str, Any]) -> list[dict[str, Any]
                 row["status"] = "completed"
             else:
                 row["status"] = "escalated" if (row["bpmn_id"], event.offset_seconds) in escalated else "cancelled"
+    now = view.elapsed_seconds if view.elapsed_seconds is not None else _end_offset(view)
+    end = _end_offset(view) if view.status in ("completed", "cancelled") else None
     out = []
     for row in rows.values():
         target = row.pop("target_seconds")
         done = row["done_offset"] if row["status"] == "completed" else None
-        met = None if target is None else (done is not None and done <= target)
-        if target is not None and row["status"] == "open" and view.status == "running":
-            met = None
+        status = None if target is None else targets.judge(
+            target, _trace(row), instance_status=view.status, now=now, end=end)
         out.append({**row, "ready_offset": _offset(row["ready_offset"]), "done_offset": _offset(row["done_offset"]),
-                    "target": _offset(target), "achieved": _offset(done), "met": met})
+                    "target": _offset(target), "achieved": _offset(done), "target_status": status,
+                    "met": {"met": True, "missed": False}.get(status or "")})
     return out
+
+
+def _trace(row: dict[str, Any]) -> targets.StepTrace:
+    """The judgement's view of one report row (a task that became ready)."""
+    done = row["done_offset"] if row["status"] == "completed" else None
+    withdrawn = row["done_offset"] if row["status"] in ("cancelled", "escalated") else None
+    return targets.StepTrace(done=done, withdrawn=withdrawn, reached=True, due_now=row["status"] == "open")
+
+
+def _end_offset(view: InstanceView) -> float:
+    end = view.ended_at or (view.timeline[-1].at if view.timeline else view.started_at)
+    return (end - view.started_at).total_seconds()
 
 
 def escalations(view: InstanceView) -> list[dict[str, Any]]:
@@ -120,7 +135,7 @@ def markdown(report: dict[str, Any]) -> str:
                                    or "-"), "",
              "## Steps", "", "| step | role | status | ready | done | target | met |", "|---|---|---|---|---|---|---|"]
     for s in report["steps"]:
-        met = {True: "met", False: "**missed**", None: "-"}[s["met"]]
+        met = {"missed": "**missed**", None: "-"}.get(s.get("target_status"), (s.get("target_status") or "-").replace("_", " "))
         lines.append(f"| {s['name']} | {s['role'] or '-'} | {s['status']} | +{s['ready_offset']} | "
                      f"{'+' + s['done_offset'] if s['done_offset'] else '-'} | {s['target'] or '-'} | {met} |")
     lines += ["", "## Escalations", ""]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.runtime import targets
+from engine.spiff.serializer import reachable_steps
 from engine.store.models import (
     AuditEventRow,
     DefinitionRow,
@@ -91,10 +93,11 @@ def show_instance(session: Session, instance_id: str, now: datetime | None = Non
     final = next((e.detail.get("data") for e in reversed(timeline) if e.kind == "instance_completed"), None)
     finished = row.status in ("completed", "cancelled")
     elapsed = (row.ended_at if finished and row.ended_at else _instance_now(row, now)) - row.started_at
-    measured = targets.measure(definition.tasks or {}, timeline, elapsed, finished)
+    pending = None if finished else reachable_steps(orjson.loads(row.state), definition.spec or {})
+    measured = targets.measure(definition.tasks or {}, timeline, elapsed, row.status, pending)
     return InstanceView(view.instance_id, view.key, view.version, view.status, view.business_key,
                         view.started_at, view.ended_at, view.speed, timeline, tasks, incidents, timers, final,
-                        measured, row.drill)
+                        measured, row.drill, elapsed.total_seconds())
 
 
 def _instance_now(row: InstanceRow, now: datetime | None) -> datetime:

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 
 class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
@@ -104,3 +105,33 @@ def restore_workflow(cache_key: Any, spec_dict: dict[str, Any], state: dict[str,
     workflow = _registry.restore(state, specs=specs)
     workflow.script_engine = script_engine
     return workflow
+
+
+
+#: task states from which a task can still run (MAYBE … STARTED, and ERROR awaiting a retry)
+_UNFINISHED = frozenset({TaskState.MAYBE, TaskState.LIKELY, TaskState.FUTURE, TaskState.WAITING,
+                         TaskState.READY, TaskState.STARTED, TaskState.ERROR})
+
+
+def reachable_steps(state: dict[str, Any], stored_spec: dict[str, Any]) -> set[str]:
+    """The BPMN ids a stored workflow can still reach: its unfinished tasks and everything
+    downstream of them in the spec (SpiffWorkflow predicts only a few steps ahead).  A branch
+    not taken — a boundary timer cancelled because its task was done in time — is no longer
+    unfinished, so the steps behind it are not in this set."""
+    specs = [stored_spec.get("spec") or {}, *(stored_spec.get("subprocess_specs") or {}).values()]
+    task_specs = {name: ts for spec in specs for name, ts in (spec.get("task_specs") or {}).items()}
+    by_process = {spec.get("name"): list(spec.get("task_specs") or {}) for spec in specs}
+    todo = [str(task.get("task_spec")) for scope in (state, *(state.get("subprocesses") or {}).values())
+            for task in (scope.get("tasks") or {}).values() if task.get("state") in _UNFINISHED]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        task_spec = task_specs.get(name) or {}
+        todo.extend(task_spec.get("outputs") or ())
+        called = task_spec.get("spec")            # a subprocess or call activity: all its steps
+        if isinstance(called, str):
+            todo.extend(by_process.get(called, ()))
+    return seen

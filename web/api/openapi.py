@@ -93,7 +93,7 @@ SCHEMAS: dict[str, Any] = {
     "Target": {"type": "object", "properties": {
         "bpmn_id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
         "target": {"type": "string"}, "done_offset": _NSTR,
-        "status": {"type": "string", "enum": ["met", "missed", "open", "skipped"]}, "met": {"type": "boolean"}}},
+        "status": {"type": "string", "enum": ["met", "missed", "open", "not_needed", "cancelled"]}, "met": {"type": "boolean"}}},
     "Definition": {"type": "object", "properties": {
         "key": {"type": "string"}, "version": {"type": "integer"}, "name": {"type": "string"},
         "executable": {"type": "boolean"}, "sha256": {"type": "string"},
