@@ -7,11 +7,13 @@ exposes every command and query with our own view types.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import engine.importer as importer
 from engine import alerts, definitions, people, sandbox
+from engine import schedules as process_schedules
 from engine.clock import Clock, SystemClock
 from engine.config import Config, load_config
 from engine.definitions import known_keys, latest_definition_id, list_definitions, store_deployment
@@ -24,8 +26,11 @@ from engine.notify.outbox import Outbox
 from engine.people import Person
 from engine.runtime import inbox, queries
 from engine.runtime.commands import InstanceCommands
-from engine.services import ServiceRegistry, default_registry
-from engine.store.database import create_schema, make_engine, make_read_engine, session_factory
+from engine.notify.service import notify
+from engine.services import ServiceRegistry, log_service
+from engine.services.http_call import http_service
+from engine.store.database import make_engine, make_read_engine, session_factory
+from engine.store.migrate import create_schema
 from engine.views import DefinitionView, ImportedProcess, InstanceView, TaskHistoryView, TaskView
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".xml")
@@ -284,8 +289,15 @@ class Engine:
         drill_schedules.unschedule(self, schedule_id)
 
     def run_due_drills(self) -> list[int]:
-        """Run scheduled drills whose time has come (the worker does this); report ids."""
+        """Start the scheduled processes (the quarterly plan review) and run the scheduled
+        drills whose time has come (the worker does this); the new drill report ids."""
+        process_schedules.run_due(self)
         return drill_schedules.run_due(self)
+
+    def next_scheduled_run(self) -> datetime | None:
+        """The earliest scheduled drill or process: when the worker must wake next."""
+        due = [m for m in (drill_schedules.next_due(self), process_schedules.next_due(self)) if m is not None]
+        return min(due) if due else None
 
     def diagram(self, key: str, version: int | None = None) -> tuple[str, bytes]:
         """(file name, original BPMN bytes) of a definition version, for bpmn-js to render."""
@@ -304,6 +316,15 @@ class Engine:
     def show(self, instance_id: str) -> InstanceView:
         with self.sessions() as session:
             return queries.show_instance(session, instance_id, self.clock.now())
+
+
+def default_registry(http_allowed_hosts: tuple[str, ...] = ()) -> ServiceRegistry:
+    """The built-in services (composed here, at the root: the registry never imports them)."""
+    registry = ServiceRegistry()
+    registry.register("log", log_service)
+    registry.register("notify", notify)
+    registry.register("http", http_service(http_allowed_hosts))
+    return registry
 
 
 def read_model_files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:

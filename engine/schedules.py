@@ -1,8 +1,8 @@
 """Processes started on a schedule — the quarterly review of the continuity plan and its
 registers (``bpmn/plan_review.bpmn``, every ``P3M``) and anything else that recurs.
 
-The same rules as drill schedules (``engine.drills.schedules``, whose ``next_time`` this
-reuses): an ISO-8601 interval or a crontab line; ``next_run_at`` in the database is the truth;
+The same rules as drill schedules (``engine.drills.schedules``; both take ``next_time`` from
+``engine.recurrence``): an ISO-8601 interval or a crontab line; ``next_run_at`` in the database is the truth;
 the worker starts what is due and sets the next time *after now*, so a run missed while
 nothing was running happens once, not once per missed period.  A due schedule is claimed by
 moving its ``next_run_at`` in the same UPDATE that checks it is still due, so two workers
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from engine.clock import isoformat
-from engine.drills.schedules import next_time
+from engine.recurrence import next_time
 from engine.errors import EngineError, InvalidInput, NotFound
 from engine.store.models import ProcessScheduleRow
 

@@ -26,7 +26,8 @@ from engine.cli.main import main as cli
 from engine.clock import ManualClock
 from engine.config import Config
 from engine.store import migrate
-from engine.store.database import create_schema, make_engine
+from engine.store.database import make_engine
+from engine.store.migrate import create_schema
 from engine.store.models import Base
 from tests.conftest import FIXTURES, ROOT
 

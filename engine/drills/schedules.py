@@ -12,39 +12,16 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import isodate
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select, update
 
 from engine.clock import isoformat
 from engine.drills.scenario import Scenario, check_against, parse_scenario
 from engine.drills.service import human_task_ids, run_drill
 from engine.errors import InvalidInput, NotFound
+from engine.recurrence import next_time
 from engine.store.models import DrillScheduleRow
 
 log = logging.getLogger(__name__)
-
-
-def next_time(after: datetime, every: str | None, cron: str | None) -> datetime:
-    if every:
-        try:
-            step = isodate.parse_duration(every)
-        except (isodate.ISO8601Error, ValueError):
-            raise InvalidInput(f"--every: '{every}' is not an ISO-8601 duration (e.g. P3M)") from None
-        moment = after + step
-        if moment <= after:
-            raise InvalidInput(f"--every: '{every}' must be a positive interval")
-        return moment
-    if cron:
-        try:
-            trigger = CronTrigger.from_crontab(cron, timezone="UTC")
-        except ValueError as exc:
-            raise InvalidInput(f"--cron: '{cron}' is not a crontab expression ({exc})") from None
-        moment = trigger.get_next_fire_time(None, after)
-        if moment is None:
-            raise InvalidInput(f"--cron: '{cron}' never fires")
-        return moment
-    raise InvalidInput("a drill schedule needs --every (e.g. P3M) or --cron")
 
 
 def schedule(engine: Any, scenario: Scenario, every: str | None, cron: str | None) -> dict[str, Any]:
@@ -81,18 +58,15 @@ def unschedule(engine: Any, schedule_id: int) -> None:
 
 
 def next_due(engine: Any) -> datetime | None:
-    """The earliest drill or scheduled process (``engine.schedules``) due: the worker's wake-up."""
+    """The earliest drill due (the worker's wake-up takes the earlier of this and
+    ``engine.schedules.next_due``)."""
     with engine.sessions() as session:
-        drill = session.scalars(select(DrillScheduleRow.next_run_at).where(DrillScheduleRow.enabled)
-                                .order_by(DrillScheduleRow.next_run_at).limit(1)).first()
-    process = _process_schedules().next_due(engine)
-    return min(m for m in (drill, process) if m is not None) if drill or process else None
+        return session.scalars(select(DrillScheduleRow.next_run_at).where(DrillScheduleRow.enabled)
+                               .order_by(DrillScheduleRow.next_run_at).limit(1)).first()
 
 
 def run_due(engine: Any) -> list[int]:
-    """Run every schedule whose time has come, once; returns the new drill report ids.
-    Scheduled processes (the quarterly plan review, ``engine.schedules``) start here too."""
-    _process_schedules().run_due(engine)
+    """Run every drill schedule whose time has come, once; returns the new drill report ids."""
     now = engine.clock.now()
     claimed = []
     with engine.sessions.begin() as session:
@@ -126,9 +100,3 @@ def _as_text(source: dict[str, Any]) -> str:
 
     return json.dumps(source)
 
-
-def _process_schedules() -> Any:
-    """``engine.schedules`` (imported late: it builds on this module's ``next_time``)."""
-    from engine import schedules
-
-    return schedules

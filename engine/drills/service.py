@@ -30,7 +30,7 @@ def run_drill(engine: Any, scenario: Scenario, pace: float | None = None, schedu
     check_against(scenario, human_task_ids(meta), source)
     start = engine.clock.now()
     run = run_simulated(engine.diagram(scenario.runbook), scenario,
-                        directory_yaml(engine.people(), engine.roles()), start, pace)
+                        directory_yaml(engine.people(), engine.roles()), start, pace, new_engine=type(engine))
     body = reports.build(run.view, meta, scenario.source, "simulated", run.roles, run.stopped_reason)
     body["version"] = definition.version
     return store_report(engine, scenario.runbook, definition.version, "simulated", scenario.source, body,

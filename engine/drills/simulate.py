@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,13 +49,12 @@ def directory_yaml(people: list[Any], roles: list[Any]) -> str:
 
 
 def run_simulated(source: tuple[str, bytes], scenario: Scenario, directory: str, start: datetime,
-                  pace: float | None = None) -> DrillRun:
-    from engine.api import Engine  # local: engine.api imports the drills package
-
+                  pace: float | None = None, *, new_engine: Callable[..., Any]) -> DrillRun:
+    """``new_engine``: the Engine class (passed in: ``engine.api`` builds on this package)."""
     clock = ManualClock(start)
     with tempfile.TemporaryDirectory(prefix="contiflow-drill-") as folder:
         config = Config(database_url=f"sqlite:///{Path(folder) / 'drill.db'}")
-        engine = Engine(config, clock=clock, services=RecordingRegistry())
+        engine = new_engine(config, clock=clock, services=RecordingRegistry())
         try:
             engine.load_people(directory, source="people directory")
             engine.import_files([source])

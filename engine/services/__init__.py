@@ -1,5 +1,8 @@
-"""Service-task registry: the only way a model has effects outside its own data."""
+"""Service-task registry: the only way a model has effects outside its own data.
 
-from engine.services.registry import ServiceCall, ServiceRegistry, default_registry
+The registry never imports a concrete service (notify, http…): the composition root,
+``engine.api.default_registry``, registers them."""
 
-__all__ = ["ServiceCall", "ServiceRegistry", "default_registry"]
+from engine.services.registry import ServiceCall, ServiceRegistry, log_service
+
+__all__ = ["ServiceCall", "ServiceRegistry", "log_service"]

@@ -70,7 +70,7 @@ class ServiceRegistry:
         return service(call)
 
 
-def _log(call: ServiceCall) -> dict[str, Any]:
+def log_service(call: ServiceCall) -> dict[str, Any]:
     message = call.params.get("message", "")
     call.record("service_log", message=str(message), params=_jsonable(call.params))
     return {"logged": True}
@@ -82,13 +82,3 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
         out[key] = value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
     return out
 
-
-def default_registry(http_allowed_hosts: tuple[str, ...] = ()) -> ServiceRegistry:
-    registry = ServiceRegistry()
-    from engine.notify.service import notify
-    from engine.services.http_call import http_service
-
-    registry.register("log", _log)
-    registry.register("notify", notify)
-    registry.register("http", http_service(http_allowed_hosts))
-    return registry

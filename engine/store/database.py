@@ -44,17 +44,5 @@ def make_read_engine(url: str) -> Engine | None:
     return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10, isolation_level="AUTOCOMMIT")
 
 
-def create_schema(engine: Engine) -> None:
-    """Bring the database to the current schema: create it when empty, upgrade it (Alembic)
-    when made by an older version; cheap when already current (see engine.store.migrate)."""
-    from engine.store.migrate import ensure_schema
-
-    try:
-        ensure_schema(engine)
-    except BaseException:
-        engine.dispose()          # the caller fails to start: leave no pooled connection behind
-        raise
-
-
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)

@@ -36,6 +36,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from engine.errors import EngineError
+from engine.store.database import make_engine
 from engine.store.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -79,8 +80,6 @@ def _database(target: Target) -> Iterator[Engine]:
     if isinstance(target, Engine):
         yield target
         return
-    from engine.store.database import make_engine
-
     db = make_engine(target)
     try:
         yield db
@@ -249,3 +248,13 @@ def new_revision(message: str, rev_id: str, autogenerate: bool = False) -> None:
         upgrade(db, shortcut=False)
         with db.begin() as conn:
             command.revision(alembic_config(conn), message=message, rev_id=rev_id, autogenerate=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Bring the database to the current schema: create it when empty, upgrade it (Alembic)
+    when made by an older version; cheap when already current."""
+    try:
+        ensure_schema(engine)
+    except BaseException:
+        engine.dispose()          # the caller fails to start: leave no pooled connection behind
+        raise

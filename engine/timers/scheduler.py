@@ -30,7 +30,6 @@ from sqlalchemy import text
 
 from engine.analysis import kpi_alerts
 from engine.api import Engine
-from engine.drills import schedules as drill_schedules
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +118,7 @@ class TimerService:
         """Point the wake-up job at the earliest pending timer or notification retry; ``held``:
         the last sweep skipped work another process held, so look again soon, not at once."""
         wake = _earliest(self.engine.commands.next_wake_at(), self.engine.outbox.next_attempt_at(),
-                         drill_schedules.next_due(self.engine))
+                         self.engine.next_scheduled_run())
         if held:
             retry_at = self.engine.clock.now() + HELD_RETRY
             wake = retry_at if wake is None or wake < retry_at else wake
